@@ -1,0 +1,10 @@
+//! oneseal: the bureau's single electronic approval seal.
+//!
+//! Pure layers (`pdf`, `cms`, `pki`, `sign`) take bytes and values and return bytes and values;
+//! `seal` is the only home of key bytes. See `docs/architecture.md`.
+
+pub mod cms;
+pub mod pdf;
+pub mod pki;
+pub mod seal;
+pub mod sign;
