@@ -1,0 +1,155 @@
+"""Python producers of the test fixtures; driven by make_fixtures.sh, which says what each file is.
+
+Subcommands:
+  reportlab OUTDIR                          the reportlab-made files (rl-*.pdf)
+  hybrid OUT                                a hand-built hybrid-reference file (table + /XRefStm)
+  incremental IN OUT                        IN with an incremental update appended by pypdf
+  pyhanko-sign IN OUT KEY CERT CA [certify] IN signed (or certified) by pyHanko
+  corrupt-startxref IN OUT                  IN with its startxref offset pointing into an object
+"""
+
+import sys
+
+CJK_TEXT = "某市行政审批局　准予行政许可决定书"
+
+
+def reportlab_files(outdir):
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    def page_text(c, lines, font="Helvetica", size=12):
+        c.setFont(font, size)
+        for i, line in enumerate(lines):
+            c.drawString(72, 770 - 18 * i, line)
+
+    # invariant=1 fixes the dates and the /ID, so the same generator gives the same bytes.
+    c = canvas.Canvas(f"{outdir}/rl-basic.pdf", pagesize=A4, invariant=1, pdfVersion=(1, 4))
+    page_text(c, ["oneseal fixture: reportlab, one page, classic xref table.", "Approval notice."])
+    c.rect(72, 500, 200, 100)
+    c.showPage()
+    c.save()
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(f"{outdir}/rl-cjk.pdf", pagesize=A4, invariant=1)
+    page_text(c, [CJK_TEXT, "申请人：示例科技有限公司", "统一社会信用代码：91110000MA0000000X"],
+              font="STSong-Light", size=16)
+    c.showPage()
+    c.save()
+
+    c = canvas.Canvas(f"{outdir}/rl-multipage.pdf", pagesize=A4, invariant=1)
+    for n in range(1, 7):
+        page_text(c, [f"oneseal fixture: reportlab multi-page, page {n} of 6."])
+        c.showPage()
+    c.save()
+
+    c = canvas.Canvas(f"{outdir}/rl-acroform.pdf", pagesize=A4, invariant=1)
+    page_text(c, ["oneseal fixture: reportlab AcroForm with text fields and a checkbox."])
+    form = c.acroForm
+    form.textfield(name="applicant", tooltip="Applicant", x=72, y=650, width=300, height=20,
+                   value="Example Trading Co.", forceBorder=True)
+    form.textfield(name="licence_no", tooltip="Licence number", x=72, y=600, width=300, height=20,
+                   value="XK-2026-000123", forceBorder=True)
+    form.checkbox(name="approved", tooltip="Approved", x=72, y=550, buttonStyle="check", checked=True)
+    c.showPage()
+    c.save()
+
+
+def hybrid_file(out):
+    """A hybrid-reference file (ISO 32000-1 §7.5.8.4): a classic xref table whose trailer has /XRefStm
+    pointing at an xref stream that locates the objects kept in an object stream (the font and Info)."""
+    content = b"BT /F1 14 Tf 72 760 Td (oneseal fixture: hybrid-reference file, table + XRefStm.) Tj ET"
+    compressed = {5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+                  7: b"<< /Producer (oneseal make_fixtures.py hybrid) /Title (Hybrid reference) >>"}
+    header, body = b"", b""
+    for num, obj in compressed.items():
+        header += b"%d %d " % (num, len(body))
+        body += obj + b"\n"
+    objstm = header + body
+    plain = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+           b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        4: b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        6: b"<< /Type /ObjStm /N 2 /First %d /Length %d >>\nstream\n%s\nendstream"
+           % (len(header), len(objstm), objstm),
+    }
+    data = bytearray(b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num, obj in plain.items():
+        offsets[num] = len(data)
+        data += b"%d 0 obj\n%s\nendobj\n" % (num, obj)
+    entries = b"".join(bytes([2, 0, 6, index]) for index in range(len(compressed)))
+    offsets[8] = len(data)
+    data += (b"8 0 obj\n<< /Type /XRef /Size 9 /W [1 2 1] /Index [5 1 7 1] /Length %d >>\nstream\n"
+             % len(entries)) + entries + b"\nendstream\nendobj\n"
+    xref_at = len(data)
+    data += b"xref\n0 5\n0000000000 65535 f\r\n"
+    data += b"".join(b"%010d 00000 n\r\n" % offsets[n] for n in range(1, 5))
+    data += b"6 1\n%010d 00000 n\r\n8 1\n%010d 00000 n\r\n" % (offsets[6], offsets[8])
+    data += (b"trailer\n<< /Size 9 /Root 1 0 R /Info 7 0 R /XRefStm %d >>\nstartxref\n%d\n%%%%EOF\n"
+             % (offsets[8], xref_at))
+    with open(out, "wb") as f:
+        f.write(data)
+
+
+def incremental_update(inp, out):
+    from pypdf import PdfWriter
+    from pypdf.annotations import Text
+
+    writer = PdfWriter(inp, incremental=True)
+    writer.add_metadata({"/Title": "Updated incrementally by pypdf"})
+    writer.add_annotation(page_number=0, annotation=Text(
+        text="A note added in an earlier incremental update.", rect=(400, 700, 420, 720)))
+    with open(out, "wb") as f:
+        writer.write(f)
+
+
+def pyhanko_sign(inp, out, key, cert, ca, certify=False):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+
+    signer = signers.SimpleSigner.load(key, cert, ca_chain_files=(ca,), key_passphrase=None)
+    meta = signers.PdfSignatureMetadata(
+        field_name="PriorCertification" if certify else "PriorSignature",
+        subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256",
+        reason="Prior signature made by pyHanko (fixture)", certify=certify,
+        docmdp_permissions=MDPPerm.FILL_FORMS)
+    with open(inp, "rb") as f:
+        writer = IncrementalPdfFileWriter(f)
+        with open(out, "wb") as o:
+            signers.sign_pdf(writer, meta, signer=signer, output=o)
+
+
+def corrupt_startxref(inp, out):
+    data = open(inp, "rb").read()
+    at = data.rindex(b"startxref")
+    head, tail = data[:at], data[at:]
+    old = tail.split()[1]
+    # Point into the middle of the first object: a plausible number, wrong data behind it.
+    new = b"%d" % (data.index(b" obj") + 7)
+    with open(out, "wb") as f:
+        f.write(head + tail.replace(old, new, 1))
+
+
+def main(argv):
+    command, args = argv[1], argv[2:]
+    if command == "reportlab":
+        reportlab_files(*args)
+    elif command == "hybrid":
+        hybrid_file(*args)
+    elif command == "incremental":
+        incremental_update(*args)
+    elif command == "pyhanko-sign":
+        pyhanko_sign(*args[:5], certify=args[5:] == ["certify"])
+    elif command == "corrupt-startxref":
+        corrupt_startxref(*args)
+    else:
+        sys.exit(f"make_fixtures.py: unknown command {command}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
