@@ -1,8 +1,19 @@
 //! Sign a PDF: an incremental update carrying a PAdES B-B signature made through a `Signer`.
+//!
+//! ETSI EN 319 142-1 §5.1 and ISO 32000-2 §12.8: the original bytes stay as they are, a
+//! signature dictionary and field are appended, and the CMS covers every byte but `/Contents`.
 
+mod appearance;
+mod form;
+
+use ring::digest;
 use time::OffsetDateTime;
 
-use crate::seal::Signer;
+use crate::cms::{self, SignerIdentity};
+use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, StringForm};
+use crate::seal::{SealError, SignatureAlgorithm, Signer};
+
+pub use form::FormState;
 
 /// What the caller asks of one signature. Time is passed in: the core reads no clock.
 #[derive(Clone, Debug)]
@@ -12,7 +23,8 @@ pub struct SignatureRequest {
     pub reason: Option<String>,
     pub location: Option<String>,
     pub contact_info: Option<String>,
-    /// The signature field's name; a fresh unique one is chosen when absent.
+    /// The signature field's name; a fresh unique one is chosen when absent. An existing empty
+    /// signature field of this name is filled in.
     pub field_name: Option<String>,
     /// Make a certification signature (DocMDP) with this permission level.
     pub certify: Option<DocMdpPermission>,
@@ -60,4 +72,286 @@ pub struct VisibleSignature {
     pub y: f64,
     pub width: f64,
     pub height: f64,
+}
+
+/// Why a PDF was not signed. Nothing is written when any of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The input is not a PDF this service can append to.
+    #[error("{0}")]
+    Pdf(#[from] PdfError),
+    /// The signer's certificates could not be turned into CMS.
+    #[error("{0}")]
+    Cms(#[from] cms::CmsError),
+    /// The key custodian failed.
+    #[error("{0}")]
+    Seal(#[from] SealError),
+    /// A certification signature must be the document's first signature (ISO 32000-2 §12.8.2.2).
+    #[error("a certification signature must be the first one, but this document is already signed")]
+    AlreadySigned,
+    /// The document was certified with DocMDP P=1: any further signature would break it.
+    #[error(
+        "the document is certified with no changes allowed (DocMDP P=1); it cannot be signed again"
+    )]
+    CertifiedNoChanges,
+    /// The requested field exists and cannot take this signature.
+    #[error("field '{0}' already exists and is not an empty signature field")]
+    FieldTaken(String),
+    /// The request itself is invalid.
+    #[error("{0}")]
+    InvalidRequest(String),
+}
+
+/// Width reserved for each ByteRange number: ten digits cover files up to 9.3 GiB.
+const BYTE_RANGE_PLACEHOLDER: &str = "[0 9999999999 9999999999 9999999999]";
+
+/// Signs `input` with `signer`, returning the original bytes followed by the signed revision.
+pub fn sign_pdf(
+    input: &[u8],
+    signer: &dyn Signer,
+    request: &SignatureRequest,
+) -> Result<Vec<u8>, SignError> {
+    validate_request(request)?;
+    let file = PdfFile::open(input, request.limits)?;
+    let identity = SignerIdentity::from_chain(signer.certificate_chain(), sha256)?;
+    let form = FormState::read(&file)?;
+    if let Some(level) = form.certification_level()
+        && level == DocMdpPermission::NoChanges as i64
+    {
+        return Err(SignError::CertifiedNoChanges);
+    }
+    if request.certify.is_some() && form.has_signatures() {
+        return Err(SignError::AlreadySigned);
+    }
+    let contents_len = placeholder_len(&identity, signer.algorithm(), request.timestamp_reserve)?;
+    let mut update = IncrementalUpdate::new(&file);
+    let signature_id = update.allocate();
+    let name = identity.common_name().unwrap_or_else(|| "oneseal".into());
+    update.set(
+        signature_id,
+        signature_dictionary(request, &name, contents_len),
+    );
+    update.watch(signature_id, b"ByteRange");
+    update.watch(signature_id, b"Contents");
+    form.add_signature_field(&file, &mut update, signature_id, request, &name)?;
+    let written = update.write(&file, document_id(&file, request))?;
+    let mut output = written.bytes;
+    let contents_at = position(&written.positions, signature_id, b"Contents")?;
+    let byte_range_at = position(&written.positions, signature_id, b"ByteRange")?;
+    let gap_end = contents_at + 2 * contents_len + 2;
+    let byte_range = [0, contents_at, gap_end, output.len() - gap_end];
+    patch_byte_range(&mut output, byte_range_at, byte_range)?;
+    let content_digest = digest_ranges(&output, contents_at, gap_end);
+    let attributes = cms::signed_attributes(&identity, &content_digest)?;
+    let signature = signer.sign(&cms::signed_attributes_der(&attributes)?)?;
+    let cms = cms::signed_data(
+        &identity,
+        attributes,
+        algorithm_oid(signer.algorithm()),
+        &signature,
+    )?;
+    patch_contents(&mut output, contents_at, contents_len, &cms)?;
+    Ok(output)
+}
+
+fn validate_request(request: &SignatureRequest) -> Result<(), SignError> {
+    if let Some(visible) = request.visible {
+        let finite = [visible.x, visible.y, visible.width, visible.height]
+            .iter()
+            .all(|v| v.is_finite());
+        if !finite || visible.width <= 0.0 || visible.height <= 0.0 || visible.page == 0 {
+            return Err(SignError::InvalidRequest(
+                "a visible signature needs a page from 1 and a positive width and height".into(),
+            ));
+        }
+    }
+    if request
+        .field_name
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.contains('.'))
+    {
+        return Err(SignError::InvalidRequest(
+            "a field name must be non-empty and contain no '.'".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `/Contents` size in bytes: the largest CMS this signer can produce, plus the reserve.
+fn placeholder_len(
+    identity: &SignerIdentity,
+    algorithm: SignatureAlgorithm,
+    reserve: usize,
+) -> Result<usize, SignError> {
+    let attributes = cms::signed_attributes(identity, &[0; 32])?;
+    let widest = vec![0xff; algorithm.max_signature_len()];
+    let cms = cms::signed_data(identity, attributes, algorithm_oid(algorithm), &widest)?;
+    Ok(cms.len() + reserve)
+}
+
+fn algorithm_oid(algorithm: SignatureAlgorithm) -> const_oid::ObjectIdentifier {
+    match algorithm {
+        SignatureAlgorithm::EcdsaP256Sha256 => cms::ID_ECDSA_WITH_SHA256,
+    }
+}
+
+/// The signature dictionary (ISO 32000-2 §12.8.1, Table 255; ETSI EN 319 142-1 §5.1).
+fn signature_dictionary(request: &SignatureRequest, name: &str, contents_len: usize) -> Dictionary {
+    let mut dictionary = Dictionary::new();
+    dictionary.set(b"Type", Object::name(b"Sig"));
+    dictionary.set(b"Filter", Object::name(b"Adobe.PPKLite"));
+    dictionary.set(b"SubFilter", Object::name(b"ETSI.CAdES.detached"));
+    // Fixed-width text, overwritten with the real offsets once they are known.
+    dictionary.set(
+        b"ByteRange",
+        Object::Real(crate::pdf::Real::from_source(BYTE_RANGE_PLACEHOLDER.into())),
+    );
+    dictionary.set(
+        b"Contents",
+        Object::String(vec![0; contents_len], StringForm::Hexadecimal),
+    );
+    dictionary.set(
+        b"M",
+        Object::String(
+            pdf_date(request.signing_time).into_bytes(),
+            StringForm::Literal,
+        ),
+    );
+    dictionary.set(b"Name", Object::text(name));
+    for (key, value) in [
+        (&b"Reason"[..], &request.reason),
+        (b"Location", &request.location),
+        (b"ContactInfo", &request.contact_info),
+    ] {
+        if let Some(value) = value {
+            dictionary.set(key, Object::text(value));
+        }
+    }
+    let mut app = Dictionary::new();
+    app.set(b"Name", Object::name(b"oneseal"));
+    app.set(
+        b"REx",
+        Object::String(
+            env!("CARGO_PKG_VERSION").as_bytes().to_vec(),
+            StringForm::Literal,
+        ),
+    );
+    let mut build = Dictionary::new();
+    build.set(b"App", app);
+    dictionary.set(b"Prop_Build", build);
+    if let Some(level) = request.certify {
+        dictionary.set(
+            b"Reference",
+            vec![Object::Dictionary(docmdp_reference(level))],
+        );
+    }
+    dictionary
+}
+
+/// A signature reference dictionary for DocMDP (ISO 32000-2 §12.8.1, Table 256 and 257).
+fn docmdp_reference(level: DocMdpPermission) -> Dictionary {
+    let mut params = Dictionary::new();
+    params.set(b"Type", Object::name(b"TransformParams"));
+    params.set(b"P", level as i64);
+    params.set(b"V", Object::name(b"1.2"));
+    let mut reference = Dictionary::new();
+    reference.set(b"Type", Object::name(b"SigRef"));
+    reference.set(b"TransformMethod", Object::name(b"DocMDP"));
+    reference.set(b"TransformParams", params);
+    reference
+}
+
+/// A PDF date (ISO 32000-2 §7.9.4) in UTC: `D:YYYYMMDDHHmmSS+00'00'`.
+pub fn pdf_date(time: OffsetDateTime) -> String {
+    let utc = time.to_offset(time::UtcOffset::UTC);
+    format!(
+        "D:{:04}{:02}{:02}{:02}{:02}{:02}+00'00'",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second()
+    )
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
+    out
+}
+
+/// The trailer's second `/ID`: derived from the first and this signature, so output is reproducible.
+fn document_id(file: &PdfFile<'_>, request: &SignatureRequest) -> [u8; 16] {
+    let mut context = digest::Context::new(&digest::SHA256);
+    if let Some(first) = file.trailer().get(b"ID") {
+        context.update(&crate::pdf::serialize(first));
+    }
+    context.update(&file.bytes().len().to_le_bytes());
+    context.update(pdf_date(request.signing_time).as_bytes());
+    context.update(request.field_name.as_deref().unwrap_or_default().as_bytes());
+    let mut id = [0; 16];
+    id.copy_from_slice(context.finish().as_ref().get(..16).unwrap_or(&[0; 16]));
+    id
+}
+
+fn position(
+    positions: &std::collections::HashMap<(ObjectId, Vec<u8>), usize>,
+    id: ObjectId,
+    key: &[u8],
+) -> Result<usize, SignError> {
+    positions.get(&(id, key.to_vec())).copied().ok_or_else(|| {
+        SignError::Pdf(PdfError::Structure(
+            "the signature dictionary was not written".into(),
+        ))
+    })
+}
+
+/// Writes `[0 a b c]` over the placeholder, padded with spaces to its width (§12.8.1).
+fn patch_byte_range(output: &mut [u8], at: usize, range: [usize; 4]) -> Result<(), SignError> {
+    let text = format!("[{} {} {} {}]", range[0], range[1], range[2], range[3]);
+    let width = BYTE_RANGE_PLACEHOLDER.len();
+    let slot = output
+        .get_mut(at..at + width)
+        .ok_or_else(|| internal("ByteRange slot out of range"))?;
+    if text.len() > width {
+        return Err(internal("the file is too large for a ByteRange"));
+    }
+    slot.fill(b' ');
+    slot.get_mut(..text.len())
+        .ok_or_else(|| internal("ByteRange"))?
+        .copy_from_slice(text.as_bytes());
+    Ok(())
+}
+
+/// SHA-256 over everything but the `/Contents` string: `[0, gap_start)` and `[gap_end, len)`.
+fn digest_ranges(output: &[u8], gap_start: usize, gap_end: usize) -> [u8; 32] {
+    let mut context = digest::Context::new(&digest::SHA256);
+    context.update(output.get(..gap_start).unwrap_or_default());
+    context.update(output.get(gap_end..).unwrap_or_default());
+    let mut out = [0; 32];
+    out.copy_from_slice(context.finish().as_ref());
+    out
+}
+
+/// Writes the CMS as uppercase hex into `<…>`, zero-padded (ISO 32000-2 §12.8.1).
+fn patch_contents(
+    output: &mut [u8],
+    at: usize,
+    capacity: usize,
+    cms: &[u8],
+) -> Result<(), SignError> {
+    if cms.len() > capacity {
+        return Err(internal("the CMS outgrew its placeholder"));
+    }
+    let hex = crate::pdf::hex_upper(cms);
+    let slot = output
+        .get_mut(at + 1..at + 1 + hex.len())
+        .ok_or_else(|| internal("Contents slot out of range"))?;
+    slot.copy_from_slice(&hex);
+    Ok(())
+}
+
+fn internal(what: &str) -> SignError {
+    SignError::Pdf(PdfError::Structure(format!("internal: {what}")))
 }

@@ -1,1 +1,242 @@
-//! cms: being written.
+//! CMS SignedData for PAdES (RFC 5652 §5, ETSI EN 319 122-1 baseline B-B), built from typed DER.
+//!
+//! Pure: the digest and the signature are handed in; nothing here holds a key.
+
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedAttributes, SignedData, SignerIdentifier,
+    SignerInfo, SignerInfos,
+};
+use const_oid::ObjectIdentifier;
+use der::asn1::{OctetString, SetOfVec};
+use der::{Any, Decode, Encode, Sequence};
+use spki::AlgorithmIdentifierOwned;
+use x509_cert::Certificate;
+use x509_cert::attr::Attribute;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::serial_number::SerialNumber;
+
+/// id-data (RFC 5652 §4).
+pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+/// id-signedData (RFC 5652 §5.1).
+pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+/// id-contentType (RFC 5652 §11.1).
+pub const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+/// id-messageDigest (RFC 5652 §11.2).
+pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+/// id-signingTime (RFC 5652 §11.3): PAdES baseline forbids it; listed so checks can name it.
+pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+/// id-aa-signingCertificateV2 (RFC 5035 §3).
+pub const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// id-sha256 (RFC 5754 §2.2).
+pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// ecdsa-with-SHA256 (RFC 5758 §3.2); its parameters are absent.
+pub const ID_ECDSA_WITH_SHA256: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+/// Why CMS could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum CmsError {
+    /// The signer gave no certificate.
+    #[error("the signer has no certificate")]
+    NoCertificate,
+    /// A certificate in the chain is not valid DER X.509.
+    #[error("certificate {index} of the chain cannot be parsed: {reason}")]
+    BadCertificate { index: usize, reason: String },
+    /// DER encoding failed (a length overflow or similar).
+    #[error("cannot encode CMS: {0}")]
+    Encoding(String),
+}
+
+impl From<der::Error> for CmsError {
+    fn from(error: der::Error) -> Self {
+        Self::Encoding(error.to_string())
+    }
+}
+
+/// ESS SigningCertificateV2 (RFC 5035 §3): binds the signature to the signer's certificate.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct SigningCertificateV2 {
+    pub certs: Vec<EssCertIdV2>,
+}
+
+/// ESSCertIDv2 (RFC 5035 §4); the SHA-256 default algorithm is omitted, as DER requires.
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    pub hash_algorithm: Option<AlgorithmIdentifierOwned>,
+    pub cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    pub issuer_serial: Option<IssuerSerial>,
+}
+
+/// IssuerSerial (RFC 5035 §4).
+#[derive(Clone, Debug, Eq, PartialEq, Sequence)]
+pub struct IssuerSerial {
+    pub issuer: Vec<GeneralName>,
+    pub serial_number: SerialNumber,
+}
+
+/// The signer's certificates, parsed once and reused for every signature.
+#[derive(Clone, Debug)]
+pub struct SignerIdentity {
+    certificates: Vec<Certificate>,
+    issuer_and_serial: IssuerAndSerialNumber,
+    signing_certificate: Attribute,
+}
+
+impl SignerIdentity {
+    /// Reads the chain (signer certificate first) and prepares signingCertificateV2.
+    pub fn from_chain(
+        chain: &[Vec<u8>],
+        sha256: impl Fn(&[u8]) -> [u8; 32],
+    ) -> Result<Self, CmsError> {
+        let certificates = chain
+            .iter()
+            .enumerate()
+            .map(|(index, der)| {
+                Certificate::from_der(der).map_err(|e| CmsError::BadCertificate {
+                    index,
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let (signer, signer_der) = certificates
+            .first()
+            .zip(chain.first())
+            .ok_or(CmsError::NoCertificate)?;
+        let tbs = signer.tbs_certificate();
+        let issuer_and_serial = IssuerAndSerialNumber {
+            issuer: tbs.issuer().clone(),
+            serial_number: tbs.serial_number().clone(),
+        };
+        let cert_id = EssCertIdV2 {
+            hash_algorithm: None,
+            cert_hash: OctetString::new(sha256(signer_der).to_vec())?,
+            issuer_serial: Some(IssuerSerial {
+                issuer: vec![GeneralName::DirectoryName(tbs.issuer().clone())],
+                serial_number: tbs.serial_number().clone(),
+            }),
+        };
+        let value = SigningCertificateV2 {
+            certs: vec![cert_id],
+        };
+        let signing_certificate = attribute(ID_SIGNING_CERTIFICATE_V2, Any::encode_from(&value)?)?;
+        Ok(Self {
+            certificates,
+            issuer_and_serial,
+            signing_certificate,
+        })
+    }
+
+    /// The signer's certificate.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificates.first()
+    }
+
+    /// The signer's common name (X.520 CN), for `/Name` and the visible appearance.
+    pub fn common_name(&self) -> Option<String> {
+        let subject = self.certificate()?.tbs_certificate().subject();
+        subject.common_name().ok().flatten().map(String::from)
+    }
+}
+
+fn attribute(oid: ObjectIdentifier, value: Any) -> Result<Attribute, CmsError> {
+    Ok(Attribute {
+        oid,
+        values: SetOfVec::try_from(vec![value])?,
+    })
+}
+
+/// The signed attributes of a PAdES B-B signature (ETSI EN 319 122-1 §5.2): content-type,
+/// message-digest and signing-certificate-v2, and no signing-time (the time is the PDF's `/M`).
+pub fn signed_attributes(
+    identity: &SignerIdentity,
+    content_digest: &[u8; 32],
+) -> Result<SignedAttributes, CmsError> {
+    let content_type = attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?;
+    let digest = attribute(
+        ID_MESSAGE_DIGEST,
+        Any::encode_from(&OctetString::new(content_digest.to_vec())?)?,
+    )?;
+    // SetOfVec sorts into DER order (X.690 §11.6).
+    Ok(SetOfVec::try_from(vec![
+        content_type,
+        digest,
+        identity.signing_certificate.clone(),
+    ])?)
+}
+
+/// The bytes the signature covers: the attributes' DER with the SET OF tag (RFC 5652 §5.4).
+pub fn signed_attributes_der(attributes: &SignedAttributes) -> Result<Vec<u8>, CmsError> {
+    Ok(attributes.to_der()?)
+}
+
+/// A detached SignedData in a ContentInfo (RFC 5652 §3, §5.1), DER-encoded.
+pub fn signed_data(
+    identity: &SignerIdentity,
+    attributes: SignedAttributes,
+    signature_algorithm: ObjectIdentifier,
+    signature: &[u8],
+) -> Result<Vec<u8>, CmsError> {
+    let sha256 = AlgorithmIdentifierOwned {
+        oid: ID_SHA256,
+        parameters: None,
+    };
+    let signer_info = SignerInfo {
+        version: CmsVersion::V1,
+        sid: SignerIdentifier::IssuerAndSerialNumber(identity.issuer_and_serial.clone()),
+        digest_alg: sha256.clone(),
+        signed_attrs: Some(attributes),
+        signature_algorithm: AlgorithmIdentifierOwned {
+            oid: signature_algorithm,
+            parameters: None,
+        },
+        signature: OctetString::new(signature.to_vec())?,
+        unsigned_attrs: None,
+    };
+    let certificates = identity
+        .certificates
+        .iter()
+        .cloned()
+        .map(CertificateChoices::Certificate)
+        .collect::<Vec<_>>();
+    let signed = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![sha256])?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        },
+        certificates: Some(CertificateSet(SetOfVec::try_from(certificates)?)),
+        crls: None,
+        signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
+    };
+    let info = ContentInfo {
+        content_type: ID_SIGNED_DATA,
+        content: Any::encode_from(&signed)?,
+    };
+    Ok(info.to_der()?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ess_cert_id_omits_default_sha256() {
+        let id = EssCertIdV2 {
+            hash_algorithm: None,
+            cert_hash: OctetString::new(vec![7; 32]).unwrap(),
+            issuer_serial: None,
+        };
+        let der = id.to_der().unwrap();
+        // SEQUENCE { OCTET STRING (32) } and nothing else.
+        assert_eq!(&der[..4], &[0x30, 34, 0x04, 32]);
+        assert_eq!(der.len(), 36);
+    }
+}

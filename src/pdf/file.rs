@@ -1,0 +1,488 @@
+//! An opened PDF: the checks that make it safe to append to, and lazy access to its objects.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::lexer::Lexer;
+use super::object::{Dictionary, IndirectValue, Object, ObjectId};
+use super::xref::{XrefChain, XrefEntry, XrefForm, find_startxref};
+use super::{Limits, PdfError};
+
+/// Most references followed to reach one direct object.
+const MAX_REFERENCE_HOPS: usize = 16;
+/// Deepest page tree accepted.
+const MAX_PAGE_TREE_DEPTH: usize = 64;
+
+/// A PDF ready to receive an incremental update: header at byte 0, not encrypted, and a
+/// cross-reference chain that matches the file (nothing had to be reconstructed).
+pub struct PdfFile<'a> {
+    bytes: &'a [u8],
+    xref: XrefChain,
+    limits: Limits,
+    object_streams: RefCell<HashMap<u32, std::rc::Rc<ObjectStream>>>,
+}
+
+struct ObjectStream {
+    data: Vec<u8>,
+    first: usize,
+    offsets: Vec<(u32, usize)>,
+}
+
+/// A page found in the page tree, with the attributes it inherits (ISO 32000-2 §7.7.3.4).
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub id: ObjectId,
+    pub dictionary: Dictionary,
+    pub media_box: [f64; 4],
+    pub rotate: i64,
+}
+
+impl<'a> PdfFile<'a> {
+    /// Checks `bytes` and reads its cross-reference data.
+    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, PdfError> {
+        if bytes.len() > limits.max_input_bytes {
+            return Err(PdfError::TooLarge {
+                size: bytes.len(),
+                limit: limits.max_input_bytes,
+            });
+        }
+        check_header(bytes)?;
+        let xref = XrefChain::read(bytes, find_startxref(bytes)?)?;
+        if xref.trailer().get(b"Encrypt").is_some() {
+            return Err(PdfError::Encrypted);
+        }
+        let file = Self {
+            bytes,
+            xref,
+            limits,
+            object_streams: RefCell::new(HashMap::new()),
+        };
+        file.check_offsets()?;
+        Ok(file)
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    pub fn trailer(&self) -> &Dictionary {
+        self.xref.trailer()
+    }
+
+    /// The form the newest cross-reference section takes; an update repeats it.
+    pub fn xref_form(&self) -> XrefForm {
+        self.xref.newest_form()
+    }
+
+    /// Byte offset of the newest cross-reference section, for the update's `/Prev`.
+    pub fn newest_xref_offset(&self) -> usize {
+        self.xref.newest_offset
+    }
+
+    /// The trailer's `/Size`: one more than the highest object number in use.
+    pub fn size(&self) -> u32 {
+        self.trailer()
+            .integer(b"Size")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    }
+
+    /// Reads indirect object `id`; a free or missing object is `null` (§7.3.10).
+    pub fn object(&self, id: ObjectId) -> Result<IndirectValue<'a>, PdfError> {
+        match self.xref.lookup(self.bytes, id.number) {
+            None | Some(XrefEntry::Free) => Ok(IndirectValue::Object(Object::Null)),
+            Some(XrefEntry::InFile { offset, generation }) if generation == id.generation => {
+                self.object_at(id, offset)
+            }
+            Some(XrefEntry::InFile { .. }) => Ok(IndirectValue::Object(Object::Null)),
+            Some(XrefEntry::InStream { stream, index }) => Ok(IndirectValue::Object(
+                self.object_in_stream(id, stream, index)?,
+            )),
+        }
+    }
+
+    /// Follows references until a direct object; streams resolve to their dictionary.
+    pub fn resolve(&self, object: &Object) -> Result<Object, PdfError> {
+        let mut current = object.clone();
+        for _ in 0..MAX_REFERENCE_HOPS {
+            let Object::Reference(id) = current else {
+                return Ok(current);
+            };
+            current = match self.object(id)? {
+                IndirectValue::Object(object) => object,
+                IndirectValue::Stream(dictionary, _) => Object::Dictionary(dictionary),
+            };
+        }
+        Err(PdfError::Structure(
+            "a chain of references is too long".into(),
+        ))
+    }
+
+    /// The dictionary behind `object`, or an error naming `what` was expected.
+    pub fn resolve_dictionary(&self, object: &Object, what: &str) -> Result<Dictionary, PdfError> {
+        match self.resolve(object)? {
+            Object::Dictionary(dictionary) => Ok(dictionary),
+            _ => Err(PdfError::Structure(format!("{what} is not a dictionary"))),
+        }
+    }
+
+    /// The document catalog (§7.7.2).
+    pub fn catalog(&self) -> Result<(ObjectId, Dictionary), PdfError> {
+        let id = self
+            .trailer()
+            .reference(b"Root")
+            .ok_or_else(|| PdfError::Structure("the trailer has no /Root".into()))?;
+        let catalog = self.resolve_dictionary(&Object::Reference(id), "the catalog")?;
+        if catalog.name(b"Type").is_some_and(|t| t != b"Catalog") {
+            return Err(PdfError::Structure(format!("/Root {id} is not a /Catalog")));
+        }
+        Ok((id, catalog))
+    }
+
+    /// Page `number` (1-based), found by walking the page tree with `/Count` (§7.7.3).
+    pub fn page(&self, number: u32) -> Result<Page, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let mut node_ref = catalog
+            .get(b"Pages")
+            .cloned()
+            .ok_or_else(|| PdfError::Structure("the catalog has no /Pages".into()))?;
+        let mut remaining = u64::from(number.checked_sub(1).ok_or(PdfError::NoSuchPage(number))?);
+        let mut inherited = Dictionary::new();
+        for _ in 0..MAX_PAGE_TREE_DEPTH {
+            let Object::Reference(node_id) = node_ref else {
+                return Err(PdfError::Structure(
+                    "a page tree node is not an indirect object".into(),
+                ));
+            };
+            let node = self.resolve_dictionary(&node_ref, "a page tree node")?;
+            for key in [&b"MediaBox"[..], b"CropBox", b"Rotate", b"Resources"] {
+                if let Some(value) = node.get(key) {
+                    inherited.set(key, value.clone());
+                }
+            }
+            if node.name(b"Type") == Some(b"Page") || node.get(b"Kids").is_none() {
+                if remaining != 0 {
+                    return Err(PdfError::NoSuchPage(number));
+                }
+                return self.finish_page(node_id, node, &inherited);
+            }
+            node_ref = self
+                .child_holding(&node, &mut remaining)
+                .ok_or(PdfError::NoSuchPage(number))??;
+        }
+        Err(PdfError::Structure("the page tree is too deep".into()))
+    }
+
+    /// The kid of `node` whose subtree holds page index `remaining`, which is made relative to it.
+    fn child_holding(
+        &self,
+        node: &Dictionary,
+        remaining: &mut u64,
+    ) -> Option<Result<Object, PdfError>> {
+        let kids = match self.resolve(node.get(b"Kids")?) {
+            Ok(Object::Array(kids)) => kids,
+            Ok(_) => return Some(Err(PdfError::Structure("/Kids is not an array".into()))),
+            Err(error) => return Some(Err(error)),
+        };
+        for kid in kids.into_iter().take(self.limits.max_array_items) {
+            let count = match self.resolve_dictionary(&kid, "a page tree node") {
+                Ok(child) if child.name(b"Type") == Some(b"Pages") => child
+                    .integer(b"Count")
+                    .and_then(|c| u64::try_from(c).ok())
+                    .unwrap_or(0),
+                Ok(_) => 1,
+                Err(error) => return Some(Err(error)),
+            };
+            if *remaining < count {
+                return Some(Ok(kid));
+            }
+            *remaining -= count;
+        }
+        None
+    }
+
+    fn finish_page(
+        &self,
+        id: ObjectId,
+        dictionary: Dictionary,
+        inherited: &Dictionary,
+    ) -> Result<Page, PdfError> {
+        let media_box = inherited
+            .get(b"MediaBox")
+            .map(|b| self.resolve(b))
+            .transpose()?
+            .and_then(|b| rectangle(&b))
+            .unwrap_or([0.0, 0.0, 612.0, 792.0]);
+        let rotate = inherited
+            .get(b"Rotate")
+            .and_then(Object::as_integer)
+            .unwrap_or(0)
+            .rem_euclid(360);
+        Ok(Page {
+            id,
+            dictionary,
+            media_box,
+            rotate,
+        })
+    }
+
+    fn object_at(&self, id: ObjectId, offset: usize) -> Result<IndirectValue<'a>, PdfError> {
+        let mut lexer = Lexer::new(self.bytes, offset);
+        let found = lexer.object_header().map_err(|_| misplaced(id, offset))?;
+        if found != id {
+            return Err(misplaced(id, offset));
+        }
+        let object = lexer.object()?;
+        lexer.skip_whitespace();
+        let after = lexer.position;
+        if self.bytes.get(after..after + 6) != Some(b"stream") {
+            return Ok(IndirectValue::Object(object));
+        }
+        let Object::Dictionary(dictionary) = object else {
+            return Err(PdfError::Syntax {
+                offset: after,
+                what: "stream without a dictionary".into(),
+            });
+        };
+        let length = match dictionary.get(b"Length") {
+            Some(Object::Integer(n)) => *n,
+            Some(Object::Reference(length_id)) if *length_id != id => {
+                self.direct_length(*length_id)?
+            }
+            _ => {
+                return Err(PdfError::Structure(format!(
+                    "stream {id} has no usable /Length"
+                )));
+            }
+        };
+        let length = usize::try_from(length)
+            .map_err(|_| PdfError::Structure(format!("stream {id} has a negative /Length")))?;
+        let data = stream_data(self.bytes, after + 6, length)?;
+        Ok(IndirectValue::Stream(dictionary, data))
+    }
+
+    fn direct_length(&self, id: ObjectId) -> Result<i64, PdfError> {
+        match self.xref.lookup(self.bytes, id.number) {
+            Some(XrefEntry::InFile { offset, .. }) => {
+                let mut lexer = Lexer::new(self.bytes, offset);
+                lexer.object_header().map_err(|_| misplaced(id, offset))?;
+                lexer.object()?.as_integer().ok_or_else(|| {
+                    PdfError::Structure(format!("stream length {id} is not an integer"))
+                })
+            }
+            Some(XrefEntry::InStream { stream, index }) => self
+                .object_in_stream(id, stream, index)?
+                .as_integer()
+                .ok_or_else(|| {
+                    PdfError::Structure(format!("stream length {id} is not an integer"))
+                }),
+            _ => Err(PdfError::Structure(format!(
+                "stream length {id} is missing"
+            ))),
+        }
+    }
+
+    /// Reads object `id` from object stream `stream` (§7.5.7).
+    fn object_in_stream(&self, id: ObjectId, stream: u32, index: u32) -> Result<Object, PdfError> {
+        let object_stream = self.object_stream(stream)?;
+        let (number, offset) = object_stream
+            .offsets
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| {
+                PdfError::Structure(format!("object stream {stream} has no entry {index}"))
+            })?;
+        if number != id.number {
+            return Err(PdfError::Structure(format!(
+                "object stream {stream} entry {index} holds {number}, not {id}"
+            )));
+        }
+        let at = object_stream
+            .first
+            .checked_add(offset)
+            .filter(|&a| a < object_stream.data.len());
+        let at = at.ok_or_else(|| {
+            PdfError::Structure(format!(
+                "object stream {stream} entry {index} is out of range"
+            ))
+        })?;
+        Lexer::new(&object_stream.data, at).object()
+    }
+
+    fn object_stream(&self, number: u32) -> Result<std::rc::Rc<ObjectStream>, PdfError> {
+        if let Some(cached) = self.object_streams.borrow().get(&number) {
+            return Ok(cached.clone());
+        }
+        let id = ObjectId::new(number, 0);
+        let (dictionary, raw) = match self.xref.lookup(self.bytes, number) {
+            Some(XrefEntry::InFile {
+                offset,
+                generation: 0,
+            }) => match self.object_at(id, offset)? {
+                IndirectValue::Stream(dictionary, raw) => (dictionary, raw),
+                IndirectValue::Object(_) => {
+                    return Err(PdfError::Structure(format!(
+                        "object stream {id} is not a stream"
+                    )));
+                }
+            },
+            _ => {
+                return Err(PdfError::Structure(format!(
+                    "object stream {id} is missing"
+                )));
+            }
+        };
+        let data = decode_stream(&dictionary, raw, self.limits.max_decoded_stream)?;
+        let parsed =
+            std::rc::Rc::new(parse_object_stream(&dictionary, data).ok_or_else(|| {
+                PdfError::Structure(format!("object stream {id} has a bad header"))
+            })?);
+        self.object_streams
+            .borrow_mut()
+            .insert(number, parsed.clone());
+        Ok(parsed)
+    }
+
+    /// Checks every in-file entry points at its object: a table that needs rebuilding is refused.
+    fn check_offsets(&self) -> Result<(), PdfError> {
+        let entries = self.xref.in_file_entries(self.bytes);
+        if entries.len() > self.limits.max_objects {
+            return Err(PdfError::TooManyObjects {
+                limit: self.limits.max_objects,
+            });
+        }
+        for (number, offset, generation) in entries {
+            let mut lexer = Lexer::new(self.bytes, offset);
+            match lexer.object_header() {
+                Ok(found) if found == ObjectId::new(number, generation) => {}
+                _ => return Err(misplaced(ObjectId::new(number, generation), offset)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn misplaced(id: ObjectId, offset: usize) -> PdfError {
+    PdfError::DamagedXref(format!(
+        "object {id} is not at byte {offset} where the cross-reference data puts it"
+    ))
+}
+
+/// `%PDF-1.x` or `%PDF-2.0` at byte 0 (ISO 32000-2 §7.5.2). Leading junk would shift offsets.
+fn check_header(bytes: &[u8]) -> Result<(), PdfError> {
+    if bytes.starts_with(b"%PDF-") {
+        return Ok(());
+    }
+    let within = bytes.get(..1024).unwrap_or(bytes);
+    match within.windows(5).position(|w| w == b"%PDF-") {
+        Some(at) => Err(PdfError::JunkBeforeHeader(at)),
+        None => Err(PdfError::NotPdf),
+    }
+}
+
+/// The `[x1 y1 x2 y2]` rectangle in `object`, normalised so x1 ≤ x2 and y1 ≤ y2.
+pub fn rectangle(object: &Object) -> Option<[f64; 4]> {
+    let items = object.as_array()?;
+    let mut values = [0.0; 4];
+    for (value, item) in values.iter_mut().zip(items.iter()) {
+        *value = item.as_number()?;
+    }
+    (items.len() == 4).then_some([
+        values[0].min(values[2]),
+        values[1].min(values[3]),
+        values[0].max(values[2]),
+        values[1].max(values[3]),
+    ])
+}
+
+/// The raw bytes of a stream whose data begins after the `stream` keyword at `after_keyword`.
+pub(crate) fn stream_data(
+    bytes: &[u8],
+    after_keyword: usize,
+    length: usize,
+) -> Result<&[u8], PdfError> {
+    // §7.3.8.1: the keyword is followed by CRLF or LF (a lone CR is tolerated).
+    let mut start = after_keyword;
+    if bytes.get(start) == Some(&b'\r') {
+        start += 1;
+    }
+    if bytes.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    let end = start.checked_add(length).filter(|&e| e <= bytes.len());
+    let end = end.ok_or(PdfError::Syntax {
+        offset: start,
+        what: "stream runs past the end of the file".into(),
+    })?;
+    let mut lexer = Lexer::new(bytes, end);
+    lexer
+        .expect_keyword(b"endstream")
+        .map_err(|_| PdfError::Syntax {
+            offset: end,
+            what: "stream /Length does not end at 'endstream'".into(),
+        })?;
+    bytes.get(start..end).ok_or(PdfError::Syntax {
+        offset: start,
+        what: "stream out of range".into(),
+    })
+}
+
+/// Decodes a stream's filters with lopdf, refusing output over `limit` bytes.
+pub(crate) fn decode_stream(
+    dictionary: &Dictionary,
+    raw: &[u8],
+    limit: usize,
+) -> Result<Vec<u8>, PdfError> {
+    let mut filter_dictionary = lopdf::Dictionary::new();
+    for key in [&b"Filter"[..], b"DecodeParms"] {
+        if let Some(value) = dictionary.get(key) {
+            filter_dictionary.set(key, to_lopdf(value));
+        }
+    }
+    let stream = lopdf::Stream::new(filter_dictionary, raw.to_vec());
+    stream
+        .decompressed_content_with_limit(limit)
+        .map_err(|e| PdfError::Stream(e.to_string()))
+}
+
+/// Converts the few direct objects filter parameters use.
+fn to_lopdf(object: &Object) -> lopdf::Object {
+    match object {
+        Object::Null | Object::Reference(_) => lopdf::Object::Null,
+        Object::Boolean(b) => lopdf::Object::Boolean(*b),
+        Object::Integer(n) => lopdf::Object::Integer(*n),
+        Object::Real(r) => lopdf::Object::Real(r.value() as f32),
+        Object::Name(name) => lopdf::Object::Name(name.clone()),
+        Object::String(bytes, _) => {
+            lopdf::Object::String(bytes.clone(), lopdf::StringFormat::Literal)
+        }
+        Object::Array(items) => lopdf::Object::Array(items.iter().map(to_lopdf).collect()),
+        Object::Dictionary(dictionary) => {
+            let mut converted = lopdf::Dictionary::new();
+            for (key, value) in dictionary.iter() {
+                converted.set(key.clone(), to_lopdf(value));
+            }
+            lopdf::Object::Dictionary(converted)
+        }
+    }
+}
+
+fn parse_object_stream(dictionary: &Dictionary, data: Vec<u8>) -> Option<ObjectStream> {
+    let count = usize::try_from(dictionary.integer(b"N")?).ok()?;
+    let first = usize::try_from(dictionary.integer(b"First")?).ok()?;
+    if count > data.len() {
+        return None;
+    }
+    let mut lexer = Lexer::new(&data, 0);
+    let mut offsets = Vec::with_capacity(count);
+    for _ in 0..count {
+        let number = u32::try_from(lexer.unsigned().ok()?).ok()?;
+        let offset = usize::try_from(lexer.unsigned().ok()?).ok()?;
+        offsets.push((number, offset));
+    }
+    Some(ObjectStream {
+        data,
+        first,
+        offsets,
+    })
+}
