@@ -78,13 +78,13 @@ pub struct VisibleSignature {
 #[derive(Debug, thiserror::Error)]
 pub enum SignError {
     /// The input is not a PDF this service can append to.
-    #[error("{0}")]
+    #[error(transparent)]
     Pdf(#[from] PdfError),
     /// The signer's certificates could not be turned into CMS.
-    #[error("{0}")]
+    #[error(transparent)]
     Cms(#[from] cms::CmsError),
     /// The key custodian failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Seal(#[from] SealError),
     /// A certification signature must be the document's first signature (ISO 32000-2 §12.8.2.2).
     #[error("a certification signature must be the first one, but this document is already signed")]
@@ -94,6 +94,10 @@ pub enum SignError {
         "the document is certified with no changes allowed (DocMDP P=1); it cannot be signed again"
     )]
     CertifiedNoChanges,
+    /// A new visible field after certification changes the page, which DocMDP P=2 does not
+    /// allow (ISO 32000-2 §12.8.2.2.2; pyHanko and Acrobat reject it).
+    #[error("the document is certified: sign invisibly or into an existing empty signature field")]
+    VisibleAfterCertification,
     /// The requested field exists and cannot take this signature.
     #[error("field '{0}' already exists and is not an empty signature field")]
     FieldTaken(String),
@@ -122,6 +126,9 @@ pub fn sign_pdf(
     }
     if request.certify.is_some() && form.has_signatures() {
         return Err(SignError::AlreadySigned);
+    }
+    if form.certification_level().is_some() && request.visible.is_some() {
+        return Err(SignError::VisibleAfterCertification);
     }
     let contents_len = placeholder_len(&identity, signer.algorithm(), request.timestamp_reserve)?;
     let mut update = IncrementalUpdate::new(&file);

@@ -328,7 +328,11 @@ fn read_xref_stream(bytes: &[u8], offset: usize) -> Result<(Dictionary, StreamTa
         .and_then(|n| usize::try_from(n).ok());
     let length =
         length.ok_or_else(|| damaged(offset, "xref stream /Length must be a direct integer"))?;
-    let raw = super::file::stream_data(bytes, lexer.position, length)
+    lexer.skip_whitespace();
+    if bytes.get(lexer.position..lexer.position + 6) != Some(b"stream") {
+        return Err(damaged(offset, "the xref stream has no 'stream' keyword"));
+    }
+    let raw = super::file::stream_data(bytes, lexer.position + 6, length)
         .map_err(|e| damaged(offset, &e.to_string()))?;
     let rows = super::file::decode_stream(&dictionary, raw, MAX_XREF_STREAM)?;
     let table =

@@ -26,45 +26,75 @@ pub fn signature_appearance(
         when.second()
     );
     let margin = (width.min(height) * 0.08).clamp(1.0, 6.0);
-    let inner = width - 2.0 * margin;
-    let name_units: Vec<u16> = name.encode_utf16().collect();
-    // STSong-Light glyphs are one em wide for CJK; Helvetica digits are about 0.56 em.
-    let name_size = (height * 0.38)
-        .min(inner / (name_units.len().max(1) as f64))
+    let inner_width = width - 2.0 * margin;
+    let date_size = (height * 0.16)
+        .min(inner_width / (date.len() as f64 * 0.56))
         .max(1.0);
-    let date_size = (height * 0.22)
-        .min(inner / (date.len() as f64 * 0.56))
-        .max(1.0);
-    let name_y = height - margin - name_size;
-    let date_y = margin + date_size * 0.3;
-    let mut content = String::new();
-    content.push_str(&format!(
-        "q {SEAL_RED} RG {SEAL_RED} rg 1.2 w {m} {m} {w} {h} re S\n",
-        m = fmt(margin / 2.0),
+    let name_area = height - 3.0 * margin - date_size * 1.2;
+    let name_lines = wrap_name(name, inner_width, name_area);
+    let name_size = name_lines.size;
+    let mut bytes = format!(
+        "q {SEAL_RED} RG {SEAL_RED} rg 1.2 w {half} {half} {w} {h} re S\n",
+        half = fmt(margin / 2.0),
         w = fmt(width - margin),
         h = fmt(height - margin)
-    ));
-    content.push_str(&format!(
-        "BT /F1 {} Tf {} {} Td <",
-        fmt(name_size),
-        fmt(margin),
-        fmt(name_y)
-    ));
-    let mut bytes = content.into_bytes();
-    for unit in &name_units {
-        bytes.extend_from_slice(format!("{unit:04X}").as_bytes());
+    )
+    .into_bytes();
+    for (index, line) in name_lines.lines.iter().enumerate() {
+        let y = height - margin - name_size * (index as f64 + 1.0);
+        bytes.extend_from_slice(
+            format!(
+                "BT /F1 {} Tf {} {} Td <",
+                fmt(name_size),
+                fmt(margin),
+                fmt(y)
+            )
+            .as_bytes(),
+        );
+        for unit in line.encode_utf16() {
+            bytes.extend_from_slice(format!("{unit:04X}").as_bytes());
+        }
+        bytes.extend_from_slice(b"> Tj ET\n");
     }
+    let date_y = margin + date_size * 0.3;
     bytes.extend_from_slice(
         format!(
-            "> Tj ET\nBT /F2 {} Tf {} {} Td ({}) Tj ET\nQ\n",
+            "BT /F2 {} Tf {} {} Td ({date}) Tj ET\nQ\n",
             fmt(date_size),
             fmt(margin),
-            fmt(date_y),
-            date
+            fmt(date_y)
         )
         .as_bytes(),
     );
     (form_dictionary(width, height), bytes)
+}
+
+/// The name broken into lines so that its one-em glyphs come out as large as the box allows.
+struct NameLines {
+    lines: Vec<String>,
+    size: f64,
+}
+
+fn wrap_name(name: &str, width: f64, height: f64) -> NameLines {
+    let characters: Vec<char> = name.chars().collect();
+    let count = characters.len().max(1);
+    let mut best = NameLines {
+        lines: vec![name.to_string()],
+        size: 0.0,
+    };
+    for line_count in 1..=3usize {
+        let per_line = count.div_ceil(line_count);
+        let size = (height / line_count as f64).min(width / per_line as f64);
+        if size > best.size {
+            let lines = characters
+                .chunks(per_line.max(1))
+                .map(|c| c.iter().collect())
+                .collect();
+            best = NameLines { lines, size };
+        }
+    }
+    best.size = best.size.max(1.0);
+    best
 }
 
 fn fmt(value: f64) -> String {
