@@ -2,7 +2,10 @@
 
 mod keyfile;
 
-
+pub use keyfile::{
+    CHAIN_FILE, GeneratedKey, KEY_FILE, KeyFileSigner, PASSPHRASE_VARIABLE, load_key_directory,
+    passphrase_from_env,
+};
 
 /// The signature algorithm a custodian signs with, as CMS names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +55,12 @@ pub enum SealError {
     /// The certificate file is unusable or does not match the key.
     #[error("{path}: {reason}")]
     BadCertificate { path: String, reason: String },
+    /// A key file could not be written.
+    #[error("cannot write {path}: {reason}")]
+    Write { path: String, reason: String },
+    /// A new key could not be generated or encoded.
+    #[error("cannot generate a key: {0}")]
+    KeyGeneration(String),
     /// The custodian refused or failed to sign.
     #[error("signing failed: {0}")]
     SigningFailed(String),
