@@ -1,1 +1,219 @@
-fn main(){}
+//! Signing throughput: `sign_pdf` bytes in, bytes out, beside the floor no signer can beat.
+//!
+//! The floor for one signature over a file is measured in the same run, from its parts:
+//! one SHA-256 pass over the file (the ByteRange digest), one ECDSA P-256 signature (the signed
+//! attributes) and copying the input into a new buffer plus writing a ~20 KB revision.
+//! `scripts/bench` sums them and reports each file's ratio to the floor in `BENCHMARKS.md`.
+//!
+//! Inputs come from `benches/data/make_bench_pdfs.py` (deterministic, git-ignored); the key is
+//! `keys-example/` unless `ONESEAL_BENCH_KEYS` names another directory holding
+//! `seal-key.pem` and `seal-cert.pem`.
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use ring::digest::{SHA256, digest};
+use ring::rand::SystemRandom;
+use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
+use time::OffsetDateTime;
+
+use oneseal::seal::KeyFileSigner;
+use oneseal::sign::{SignatureRequest, sign_pdf};
+
+/// The benchmark inputs, smallest first, as the generator names them.
+const FILES: [&str; 3] = [
+    "one-page.pdf",
+    "image-heavy-10mb.pdf",
+    "text-heavy-10mb.pdf",
+];
+/// Bytes an incremental signature revision adds: `/Contents` reserve, dictionaries, xref.
+const REVISION_BYTES: usize = 20 * 1024;
+/// Size of the DER signed attributes an ECDSA signature covers in a PAdES CMS.
+const SIGNED_ATTRIBUTES_BYTES: usize = 160;
+/// The claimed signing time, fixed so every iteration does the same work.
+const SIGNING_TIME_UNIX: i64 = 1_764_000_000;
+
+fn main() -> ExitCode {
+    let bench_mode = std::env::args().any(|argument| argument == "--bench");
+    let setup = match Setup::load() {
+        Ok(setup) => setup,
+        Err(message) => {
+            eprintln!("benches/signing: {message}");
+            // `cargo test --all-targets` runs this once as a smoke test; missing inputs skip it.
+            return if bench_mode {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let mut criterion = Criterion::default().configure_from_args();
+    bench_sign_pdf(&mut criterion, &setup);
+    bench_floor(&mut criterion, &setup);
+    criterion.final_summary();
+    ExitCode::SUCCESS
+}
+
+/// Everything loaded once, outside every timing loop.
+struct Setup {
+    inputs: Vec<(&'static str, Vec<u8>)>,
+    signer: KeyFileSigner,
+    request: SignatureRequest,
+}
+
+impl Setup {
+    fn load() -> Result<Self, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let data = root.join("benches/data/generated");
+        let mut inputs = Vec::new();
+        for name in FILES {
+            let path = data.join(name);
+            let bytes = std::fs::read(&path).map_err(|error| {
+                format!(
+                    "cannot read {} ({error}).\n  Generate the inputs first:\n    \
+                     python3 -m venv .venv && .venv/bin/pip install reportlab pillow\n    \
+                     .venv/bin/python benches/data/make_bench_pdfs.py\n  \
+                     (or run scripts/bench, which does this)",
+                    path.display()
+                )
+            })?;
+            inputs.push((name, bytes));
+        }
+        let signer = load_signer(root)?;
+        let signing_time = OffsetDateTime::from_unix_timestamp(SIGNING_TIME_UNIX)
+            .map_err(|error| format!("bad fixed signing time: {error}"))?;
+        let request = SignatureRequest::new(signing_time);
+        let setup = Self {
+            inputs,
+            signer,
+            request,
+        };
+        setup.check_signing_works()?;
+        Ok(setup)
+    }
+
+    /// One signature per file before timing, so a failure reads as an error, not a benchmark.
+    fn check_signing_works(&self) -> Result<(), String> {
+        for (name, input) in &self.inputs {
+            let signed = sign_pdf(input, &self.signer, &self.request)
+                .map_err(|error| format!("sign_pdf failed on {name}: {error}"))?;
+            if !signed.starts_with(input) || signed.len() <= input.len() {
+                return Err(format!(
+                    "sign_pdf on {name} did not append an incremental update"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn load_signer(root: &Path) -> Result<KeyFileSigner, String> {
+    let keys = std::env::var_os("ONESEAL_BENCH_KEYS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("keys-example"));
+    let read = |name: &str| {
+        let path = keys.join(name);
+        std::fs::read(&path).map_err(|error| {
+            format!(
+                "cannot read {} ({error}); set ONESEAL_BENCH_KEYS to a directory holding \
+                 seal-key.pem and seal-cert.pem (e.g. from `oneseal keygen --out DIR`)",
+                path.display()
+            )
+        })
+    };
+    let key_pem = read("seal-key.pem")?;
+    let chain_pem = read("seal-cert.pem")?;
+    KeyFileSigner::from_pem(&key_pem, &chain_pem, None)
+        .map_err(|error| format!("cannot load the seal from {}: {error}", keys.display()))
+}
+
+/// The product: the whole `sign_pdf` call, input bytes to signed bytes.
+fn bench_sign_pdf(criterion: &mut Criterion, setup: &Setup) {
+    let mut group = criterion.benchmark_group("sign_pdf");
+    for (name, input) in &setup.inputs {
+        configure_for_size(&mut group, input.len());
+        group.bench_with_input(
+            BenchmarkId::from_parameter(name),
+            input,
+            |bencher, input| {
+                bencher.iter(|| sign_pdf(black_box(input), &setup.signer, &setup.request));
+            },
+        );
+    }
+    group.finish();
+}
+
+/// The floor's parts; `scripts/bench` adds them per file.
+fn bench_floor(criterion: &mut Criterion, setup: &Setup) {
+    let mut group = criterion.benchmark_group("floor_sha256");
+    for (name, input) in &setup.inputs {
+        configure_for_size(&mut group, input.len());
+        group.bench_with_input(
+            BenchmarkId::from_parameter(name),
+            input,
+            |bencher, input| {
+                bencher.iter(|| digest(&SHA256, black_box(input)));
+            },
+        );
+    }
+    group.finish();
+
+    let revision = vec![b' '; REVISION_BYTES];
+    let mut group = criterion.benchmark_group("floor_copy_revision");
+    for (name, input) in &setup.inputs {
+        configure_for_size(&mut group, input.len());
+        group.bench_with_input(
+            BenchmarkId::from_parameter(name),
+            input,
+            |bencher, input| {
+                bencher.iter(|| {
+                    let mut output = Vec::with_capacity(input.len() + revision.len());
+                    output.extend_from_slice(black_box(input));
+                    output.extend_from_slice(black_box(&revision));
+                    output
+                });
+            },
+        );
+    }
+    group.finish();
+
+    bench_ecdsa(criterion);
+}
+
+/// One ECDSA P-256 signature over signed-attributes-sized bytes, with ring's own key.
+fn bench_ecdsa(criterion: &mut Criterion) {
+    let rng = SystemRandom::new();
+    let key =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).and_then(|pkcs8| {
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
+                .map_err(|_| ring::error::Unspecified)
+        });
+    let Ok(key) = key else {
+        eprintln!("benches/signing: ring could not make a P-256 key; skipping floor_ecdsa_p256");
+        return;
+    };
+    let message = [0x31_u8; SIGNED_ATTRIBUTES_BYTES];
+    let mut group = criterion.benchmark_group("floor_ecdsa_p256");
+    group.bench_function("sign", |bencher| {
+        bencher.iter(|| key.sign(&rng, black_box(&message)));
+    });
+    group.finish();
+}
+
+/// Bytes throughput, and fewer, flat samples for the 10 MB files so a run stays in minutes.
+fn configure_for_size(group: &mut BenchmarkGroup<'_, WallTime>, bytes: usize) {
+    group.throughput(Throughput::Bytes(bytes as u64));
+    if bytes > 1 << 20 {
+        group.sampling_mode(SamplingMode::Flat);
+        group.sample_size(30);
+        group.measurement_time(Duration::from_secs(8));
+    } else {
+        group.sampling_mode(SamplingMode::Auto);
+        group.sample_size(100);
+        group.measurement_time(Duration::from_secs(5));
+    }
+}
