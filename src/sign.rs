@@ -362,3 +362,212 @@ fn patch_contents(
 fn internal(what: &str) -> SignError {
     SignError::Pdf(PdfError::Structure(format!("internal: {what}")))
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use ::cms::signed_data::SignedData;
+    use der::{Decode, Encode};
+
+    use super::*;
+    use crate::pdf::testing::{ONE_PAGE_OBJECTS, one_page, xref_stream_pdf};
+    use crate::pdf::{IndirectValue, Limits};
+    use crate::seal::KeyFileSigner;
+
+    fn test_signer() -> KeyFileSigner {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "测试印章");
+        let cert = params.self_signed(&key).unwrap();
+        KeyFileSigner::from_pem(key.serialize_pem().as_bytes(), cert.pem().as_bytes(), None)
+            .unwrap()
+    }
+
+    fn request() -> SignatureRequest {
+        SignatureRequest::new(OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap())
+    }
+
+    /// The last signature dictionary's ByteRange and the decoded CMS.
+    fn last_signature(signed: &[u8]) -> ([usize; 4], SignedData) {
+        let file = PdfFile::open(signed, Limits::default()).unwrap();
+        let size = file.size();
+        let dictionary = (1..size)
+            .rev()
+            .find_map(|n| match file.object(ObjectId::new(n, 0)).ok()? {
+                IndirectValue::Object(Object::Dictionary(d)) if d.name(b"Type") == Some(b"Sig") => {
+                    Some(d)
+                }
+                _ => None,
+            })
+            .expect("a signature dictionary");
+        let range: Vec<usize> = dictionary
+            .get(b"ByteRange")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_integer().unwrap() as usize)
+            .collect();
+        let Some(Object::String(contents, _)) = dictionary.get(b"Contents") else {
+            panic!("no /Contents")
+        };
+        (
+            range.try_into().unwrap(),
+            cms::parse_signed_data(contents).unwrap(),
+        )
+    }
+
+    #[test]
+    fn byte_range_covers_everything_but_the_contents_string() {
+        let input = one_page();
+        let signed = sign_pdf(&input, &test_signer(), &request()).unwrap();
+        assert!(signed.starts_with(&input));
+        let ([start, gap_start, gap_end, tail], _) = last_signature(&signed);
+        assert_eq!(start, 0);
+        assert_eq!(signed[gap_start], b'<');
+        assert_eq!(signed[gap_end - 1], b'>');
+        assert_eq!(gap_end + tail, signed.len());
+        assert!(
+            signed[gap_start + 1..gap_end - 1]
+                .iter()
+                .all(u8::is_ascii_hexdigit)
+        );
+    }
+
+    #[test]
+    fn cms_carries_exactly_the_pades_signed_attributes_and_verifies() {
+        let input = one_page();
+        let signer = test_signer();
+        let signed = sign_pdf(&input, &signer, &request()).unwrap();
+        let ([_, a, b, _], data) = last_signature(&signed);
+        let info = data.signer_infos.0.get(0).unwrap();
+        let attributes = info.signed_attrs.as_ref().unwrap();
+        let oids: Vec<_> = attributes.iter().map(|a| a.oid).collect();
+        assert_eq!(oids.len(), 3);
+        for oid in [
+            cms::ID_CONTENT_TYPE,
+            cms::ID_MESSAGE_DIGEST,
+            cms::ID_SIGNING_CERTIFICATE_V2,
+        ] {
+            assert!(oids.contains(&oid), "missing {oid}");
+        }
+        assert!(!oids.contains(&cms::ID_SIGNING_TIME));
+        let digest = attributes
+            .iter()
+            .find(|a| a.oid == cms::ID_MESSAGE_DIGEST)
+            .unwrap()
+            .values
+            .get(0)
+            .unwrap();
+        let digest = digest.decode_as::<der::asn1::OctetString>().unwrap();
+        assert_eq!(digest.as_bytes(), digest_ranges(&signed, a, b));
+        assert!(data.encap_content_info.econtent.is_none(), "detached");
+        let public_key = x509_cert::Certificate::from_der(&signer.certificate_chain()[0]).unwrap();
+        let spki = public_key
+            .tbs_certificate()
+            .subject_public_key_info()
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        let key =
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_ASN1, spki);
+        key.verify(&attributes.to_der().unwrap(), info.signature.as_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_second_signature_gets_its_own_field_and_keeps_the_first() {
+        let signer = test_signer();
+        let once = sign_pdf(&one_page(), &signer, &request()).unwrap();
+        let twice = sign_pdf(&once, &signer, &request()).unwrap();
+        assert!(twice.starts_with(&once));
+        let file = PdfFile::open(&twice, Limits::default()).unwrap();
+        let form = FormState::read(&file).unwrap();
+        assert!(form.has_signatures());
+        let (_, catalog) = file.catalog().unwrap();
+        let acroform = file
+            .resolve_dictionary(catalog.get(b"AcroForm").unwrap(), "AcroForm")
+            .unwrap();
+        let fields = file.resolve(acroform.get(b"Fields").unwrap()).unwrap();
+        assert_eq!(fields.as_array().unwrap().len(), 2);
+        assert_eq!(acroform.integer(b"SigFlags"), Some(3));
+    }
+
+    #[test]
+    fn certification_is_first_only_and_p1_forbids_more() {
+        let signer = test_signer();
+        let mut certify = request();
+        certify.certify = Some(DocMdpPermission::NoChanges);
+        let certified = sign_pdf(&one_page(), &signer, &certify).unwrap();
+        let file = PdfFile::open(&certified, Limits::default()).unwrap();
+        assert_eq!(
+            FormState::read(&file).unwrap().certification_level(),
+            Some(1)
+        );
+        assert!(matches!(
+            sign_pdf(&certified, &signer, &request()),
+            Err(SignError::CertifiedNoChanges)
+        ));
+        let approved = sign_pdf(&one_page(), &signer, &request()).unwrap();
+        assert!(matches!(
+            sign_pdf(&approved, &signer, &certify),
+            Err(SignError::AlreadySigned)
+        ));
+    }
+
+    #[test]
+    fn an_xref_stream_input_gets_an_xref_stream_update() {
+        let input = xref_stream_pdf(&ONE_PAGE_OBJECTS);
+        let signed = sign_pdf(&input, &test_signer(), &request()).unwrap();
+        let file = PdfFile::open(&signed, Limits::default()).unwrap();
+        assert_eq!(file.xref_form(), crate::pdf::XrefForm::Stream);
+        assert!(file.trailer().get(b"Prev").is_some());
+        last_signature(&signed);
+    }
+
+    #[test]
+    fn visible_signature_has_an_appearance_and_a_rectangle() {
+        let mut visible = request();
+        visible.visible = Some(VisibleSignature {
+            page: 1,
+            x: 10.0,
+            y: 20.0,
+            width: 150.0,
+            height: 60.0,
+        });
+        let signed = sign_pdf(&one_page(), &test_signer(), &visible).unwrap();
+        let file = PdfFile::open(&signed, Limits::default()).unwrap();
+        let page = file.page(1).unwrap();
+        let annots = page
+            .dictionary
+            .get(b"Annots")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        let widget = file.resolve_dictionary(&annots[0], "widget").unwrap();
+        assert_eq!(
+            crate::pdf::rectangle(widget.get(b"Rect").unwrap()),
+            Some([10.0, 20.0, 160.0, 80.0])
+        );
+        assert!(widget.get(b"AP").is_some());
+        visible.visible = Some(VisibleSignature {
+            page: 2,
+            x: 0.0,
+            y: 0.0,
+            width: 1.0,
+            height: 1.0,
+        });
+        assert!(matches!(
+            sign_pdf(&one_page(), &test_signer(), &visible),
+            Err(SignError::Pdf(PdfError::NoSuchPage(2)))
+        ));
+    }
+}

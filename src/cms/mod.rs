@@ -222,6 +222,26 @@ pub fn signed_data(
     Ok(info.to_der()?)
 }
 
+/// Reads the SignedData in a PDF's `/Contents`: a DER ContentInfo followed only by zero padding.
+pub fn parse_signed_data(contents: &[u8]) -> Result<SignedData, CmsError> {
+    let mut reader = der::SliceReader::new(contents)?;
+    let info = ContentInfo::decode(&mut reader)?;
+    let consumed = usize::try_from(u32::from(der::Reader::position(&reader))).unwrap_or(usize::MAX);
+    let rest = contents.get(consumed..).unwrap_or_default();
+    if rest.iter().any(|&b| b != 0) {
+        return Err(CmsError::Encoding(
+            "bytes other than zero padding follow the CMS".into(),
+        ));
+    }
+    if info.content_type != ID_SIGNED_DATA {
+        return Err(CmsError::Encoding(format!(
+            "the CMS content type is {}, not signedData",
+            info.content_type
+        )));
+    }
+    Ok(info.content.decode_as::<SignedData>()?)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {

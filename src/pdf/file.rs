@@ -486,3 +486,90 @@ fn parse_object_stream(dictionary: &Dictionary, data: Vec<u8>) -> Option<ObjectS
         offsets,
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::pdf::testing::{classic_pdf, one_page};
+
+    fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+        let at = bytes.windows(from.len()).rposition(|w| w == from).unwrap();
+        [&bytes[..at], to, &bytes[at + from.len()..]].concat()
+    }
+
+    #[test]
+    fn opens_a_classic_file_and_finds_its_page() {
+        let bytes = one_page();
+        let file = PdfFile::open(&bytes, Limits::default()).unwrap();
+        let page = file.page(1).unwrap();
+        assert_eq!(page.id, ObjectId::new(3, 0));
+        assert_eq!(page.media_box, [0.0, 0.0, 595.276, 841.89]);
+        assert_eq!(file.page(2).unwrap_err(), PdfError::NoSuchPage(2));
+    }
+
+    #[test]
+    fn refuses_what_cannot_be_appended_to() {
+        let bytes = one_page();
+        let limits = Limits::default();
+        let junk = [b"xx".as_slice(), &bytes].concat();
+        assert_eq!(
+            PdfFile::open(&junk, limits).err(),
+            Some(PdfError::JunkBeforeHeader(2))
+        );
+        assert!(matches!(
+            PdfFile::open(&bytes[..bytes.len() / 2], limits).err(),
+            Some(PdfError::DamagedXref(_))
+        ));
+        let small = Limits {
+            max_input_bytes: 10,
+            ..limits
+        };
+        assert!(matches!(
+            PdfFile::open(&bytes, small).err(),
+            Some(PdfError::TooLarge { .. })
+        ));
+        let encrypted = replace(&bytes, b"/Root 1 0 R >>", b"/Root 1 0 R /Encrypt 9 0 R >>");
+        assert_eq!(
+            PdfFile::open(&encrypted, limits).err(),
+            Some(PdfError::Encrypted)
+        );
+    }
+
+    #[test]
+    fn refuses_an_xref_entry_that_misses_its_object() {
+        let bytes = one_page();
+        // Point object 2's entry one byte too far.
+        let at = bytes.windows(4).position(|w| w == b"obj\n").unwrap();
+        let second = bytes.windows(7).position(|w| w == b"2 0 obj").unwrap();
+        assert!(second > at);
+        let entry = format!("{second:010} 00000 n");
+        let wrong = format!("{:010} 00000 n", second + 1);
+        let bytes = replace(&bytes, entry.as_bytes(), wrong.as_bytes());
+        let error = PdfFile::open(&bytes, Limits::default()).err().unwrap();
+        assert!(
+            error.to_string().contains("object 2 0 R is not at byte"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn reads_indirect_stream_lengths_and_reference_loops_end() {
+        let bytes = classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R /Loop 3 0 R >>",
+            "<< /Length 5 0 R >>\nstream\nabcde\nendstream",
+            "4 0 R",
+            "3 0 R",
+            "5",
+        ]);
+        let file = PdfFile::open(&bytes, Limits::default()).unwrap();
+        match file.object(ObjectId::new(2, 0)).unwrap() {
+            IndirectValue::Stream(_, data) => assert_eq!(data, b"abcde"),
+            other => panic!("not a stream: {other:?}"),
+        }
+        assert!(
+            file.resolve(&Object::Reference(ObjectId::new(3, 0)))
+                .is_err()
+        );
+    }
+}

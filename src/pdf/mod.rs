@@ -6,6 +6,8 @@
 mod file;
 mod lexer;
 pub mod object;
+#[cfg(test)]
+pub(crate) mod testing;
 mod write;
 mod xref;
 

@@ -231,7 +231,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
     if let Some(utf16) = bytes.strip_prefix(&[0xfe, 0xff]) {
         let units: Vec<u16> = utf16
             .chunks_exact(2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .filter_map(|p| Some(u16::from_be_bytes(p.try_into().ok()?)))
             .collect();
         return String::from_utf16_lossy(&units);
     }

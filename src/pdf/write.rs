@@ -74,7 +74,7 @@ impl IncrementalUpdate {
         let mut positions = HashMap::new();
         for (id, object) in &self.objects {
             offsets.push((*id, out.len()));
-            write!(out, "{} {} obj\n", id.number, id.generation).map_err(io)?;
+            writeln!(out, "{} {} obj", id.number, id.generation).map_err(io)?;
             let watch: Vec<&[u8]> = self
                 .watched
                 .iter()
@@ -256,8 +256,12 @@ pub fn hex_upper(bytes: &[u8]) -> Vec<u8> {
     const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = Vec::with_capacity(bytes.len() * 2);
     for &byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)]);
-        out.push(DIGITS[usize::from(byte & 0x0f)]);
+        // Both indices are below 16, the table's length.
+        #[allow(clippy::indexing_slicing)]
+        out.extend_from_slice(&[
+            DIGITS[usize::from(byte >> 4)],
+            DIGITS[usize::from(byte & 0x0f)],
+        ]);
     }
     out
 }
@@ -308,8 +312,10 @@ fn write_xref_stream(
         index.push(Object::Integer(entries.len() as i64));
         for (entry_id, offset) in entries {
             rows.push(1);
+            let be = offset.to_be_bytes();
             rows.extend_from_slice(
-                &offset.to_be_bytes()[std::mem::size_of::<usize>() - offset_width..],
+                be.get(be.len().saturating_sub(offset_width)..)
+                    .unwrap_or(&be),
             );
             rows.extend_from_slice(&entry_id.generation.to_be_bytes());
         }
