@@ -488,7 +488,7 @@ fn parse_object_stream(dictionary: &Dictionary, data: Vec<u8>) -> Option<ObjectS
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
     use crate::pdf::testing::{classic_pdf, one_page};
