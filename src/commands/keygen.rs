@@ -59,49 +59,77 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
     let paths = OutputPaths::new(&args.out);
     paths.refuse_existing()?;
 
-    let rng = SystemRandom::new();
-    let now = OffsetDateTime::now_utc();
-    // An hour of slack for verifiers whose clocks run behind.
-    let not_before = now - Duration::hours(1);
-    let root_days = args.days.max(ROOT_MINIMUM_DAYS);
-    let root_validity = Validity::new(not_before, now + Duration::days(root_days.into()))?;
-    let seal_validity = Validity::new(not_before, now + Duration::days(args.days.into()))?;
-
-    let root_key = GeneratedKey::generate()?;
-    let seal_key = GeneratedKey::generate()?;
-    let root_der = issue_root_certificate(
-        &root_key,
-        subject.organization(),
-        &root_validity,
-        &random_serial(&rng)?,
-    )?;
-    let seal_der = issue_seal_certificate(
-        &seal_key,
-        &subject,
-        &root_der,
-        &root_key,
-        &seal_validity,
-        &random_serial(&rng)?,
-    )?;
-
-    let root_pem = certificate_pem(&root_der)?;
-    let chain_pem = format!("{}{root_pem}", certificate_pem(&seal_der)?);
+    let issued = issue(&subject, args.days, OffsetDateTime::now_utc())?;
+    let root_pem = certificate_pem(&issued.root_certificate)?;
+    let chain_pem = format!("{}{root_pem}", certificate_pem(&issued.seal_certificate)?);
     let passphrase = passphrase_from_env();
     let passphrase = passphrase.as_ref().map(|bytes| bytes.as_slice());
     fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     paths.write_all_or_nothing(|written| {
-        root_key.write_pkcs8_pem(&paths.root_key, passphrase)?;
+        issued
+            .root_key
+            .write_pkcs8_pem(&paths.root_key, passphrase)?;
         written.push(&paths.root_key);
-        seal_key.write_pkcs8_pem(&paths.seal_key, passphrase)?;
+        issued
+            .seal_key
+            .write_pkcs8_pem(&paths.seal_key, passphrase)?;
         written.push(&paths.seal_key);
         write_new_public_file(&paths.root_certificate, root_pem.as_bytes())?;
         written.push(&paths.root_certificate);
         write_new_public_file(&paths.chain, chain_pem.as_bytes())
     })?;
 
-    report(&paths, &subject, &seal_validity, passphrase.is_some());
+    report(
+        &paths,
+        &subject,
+        &issued.seal_validity,
+        passphrase.is_some(),
+    );
     Ok(())
+}
+
+/// Two new keys and the certificates binding them: the root's and the seal's.
+struct Issued {
+    root_key: GeneratedKey,
+    seal_key: GeneratedKey,
+    root_certificate: Vec<u8>,
+    seal_certificate: Vec<u8>,
+    seal_validity: Validity,
+}
+
+/// Generates both keys and issues both certificates, valid from an hour before `now` (slack for
+/// verifiers whose clocks run behind); the root lasts at least as long as the seal.
+fn issue(subject: &SealSubject, days: u32, now: OffsetDateTime) -> anyhow::Result<Issued> {
+    let rng = SystemRandom::new();
+    let not_before = now - Duration::hours(1);
+    let root_days = days.max(ROOT_MINIMUM_DAYS);
+    let root_validity = Validity::new(not_before, now + Duration::days(root_days.into()))?;
+    let seal_validity = Validity::new(not_before, now + Duration::days(days.into()))?;
+
+    let root_key = GeneratedKey::generate()?;
+    let seal_key = GeneratedKey::generate()?;
+    let root_certificate = issue_root_certificate(
+        &root_key,
+        subject.organization(),
+        &root_validity,
+        &random_serial(&rng)?,
+    )?;
+    let seal_certificate = issue_seal_certificate(
+        &seal_key,
+        subject,
+        &root_certificate,
+        &root_key,
+        &seal_validity,
+        &random_serial(&rng)?,
+    )?;
+    Ok(Issued {
+        root_key,
+        seal_key,
+        root_certificate,
+        seal_certificate,
+        seal_validity,
+    })
 }
 
 /// The four files `keygen` writes.

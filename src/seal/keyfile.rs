@@ -28,6 +28,8 @@ pub const PASSPHRASE_VARIABLE: &str = "ONESEAL_KEY_PASSPHRASE";
 const PBKDF2_ITERATIONS: u32 = 600_000;
 
 const PLAIN_LABEL: &str = "PRIVATE KEY";
+/// A P-256 PKCS#8 PEM is well under 1 KiB, encrypted or not; anything this big is not a key.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 const ENCRYPTED_LABEL: &str = "ENCRYPTED PRIVATE KEY";
 
 /// Signs with a P-256 key read from a PKCS#8 file, for the certificate chain read beside it.
@@ -350,6 +352,12 @@ fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SealError> {
     };
     let mut file = File::open(path).map_err(failed)?;
     let length = file.metadata().map_err(failed)?.len();
+    if length > MAX_KEY_FILE_BYTES {
+        return Err(SealError::BadKey {
+            path: path.display().to_string(),
+            reason: format!("{length} bytes is far too large for a key file"),
+        });
+    }
     let capacity = usize::try_from(length).unwrap_or(0).saturating_add(1);
     let mut contents = Zeroizing::new(Vec::with_capacity(capacity));
     file.read_to_end(&mut contents).map_err(failed)?;
