@@ -1,0 +1,53 @@
+//! The pure core stays pure (../shared/STYLE.md): no I/O, clock, global RNG or server crates in
+//! `pdf`, `cms`, `pki` and `sign`, so signing stays deterministic and fuzzable.
+#![allow(clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+const PURE: [&str; 5] = ["src/pdf", "src/cms", "src/pki", "src/sign", "src/sign.rs"];
+const FORBIDDEN: [&str; 12] = [
+    "std::fs",
+    "std::net",
+    "std::env",
+    "std::process",
+    "tokio",
+    "axum",
+    "sqlx",
+    "SystemTime",
+    "Instant::now",
+    "now_utc",
+    "SystemRandom",
+    "thread_rng",
+];
+
+fn rust_files(path: &Path, found: &mut Vec<std::path::PathBuf>) {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+            rust_files(&entry.expect("directory entry").path(), found);
+        }
+    } else if path.extension().is_some_and(|e| e == "rs") {
+        found.push(path.to_path_buf());
+    }
+}
+
+#[test]
+fn pure_modules_do_no_io_and_read_no_clock() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for module in PURE {
+        rust_files(&root.join(module), &mut files);
+    }
+    assert!(files.len() >= 8, "expected the pure modules' files, found {files:?}");
+    let mut offences = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("readable source");
+        // Test modules may use what they like; they sit at the end of each file.
+        let production = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for word in FORBIDDEN {
+            if production.contains(word) {
+                offences.push(format!("{} uses {word}", file.display()));
+            }
+        }
+    }
+    assert!(offences.is_empty(), "the pure core reaches outside itself:\n{}", offences.join("\n"));
+}
