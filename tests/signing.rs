@@ -102,9 +102,15 @@ fn judge(signed: &Signed, expect: &Expect) -> Json {
     let report = common::pyhanko_validate(&signed.output, &roots, expect.lenient);
     failures.extend(check_pyhanko(&report, &output, expect));
 
+    let new_field = report
+        .get("signatures")
+        .array()
+        .last()
+        .map(|s| s.get("field").str())
+        .unwrap_or_default();
     let (pdfsig, pdfsig_run) = common::pdfsig_validate(&signed.output, &roots);
     failures.extend(
-        check_pdfsig(&pdfsig, expect.prior + 1)
+        check_pdfsig(&pdfsig, expect.prior + 1, new_field)
             .into_iter()
             .map(|f| format!("{f}\n{}", pdfsig_run.describe())),
     );
@@ -311,34 +317,37 @@ fn check_byte_range(byte_range: &Json, output: &[u8]) -> Vec<String> {
     failures
 }
 
-fn check_pdfsig(signatures: &[common::PdfsigSignature], expected: usize) -> Vec<String> {
+/// pdfsig lists fields in field order, not signing order: the new signature is found by name.
+fn check_pdfsig(all: &[common::PdfsigSignature], expected: usize, new_field: &str) -> Vec<String> {
     let mut failures = Vec::new();
+    let signatures: Vec<_> = all.iter().filter(|s| s.signed).collect();
     if signatures.len() != expected {
         failures.push(format!(
             "pdfsig: found {} signatures, expected {expected}",
             signatures.len()
         ));
     }
-    for (n, signature) in signatures.iter().enumerate() {
+    for signature in &signatures {
         let field = &signature.field;
         if !signature.signature_valid {
             failures.push(format!(
-                "pdfsig: signature #{} ({field}) is not \"Signature is Valid\"",
-                n + 1
+                "pdfsig: signature {field} is not \"Signature is Valid\""
             ));
         }
         if !signature.certificate_trusted {
             failures.push(format!(
-                "pdfsig: signature #{} ({field}) is not \"Certificate is Trusted\"",
-                n + 1
+                "pdfsig: signature {field} is not \"Certificate is Trusted\""
             ));
         }
     }
-    if let Some(last) = signatures.last().filter(|s| !s.total_document_signed) {
-        failures.push(format!(
-            "pdfsig: new signature ({}) is not \"Total document signed\"",
-            last.field
-        ));
+    match signatures.iter().find(|s| s.field == new_field) {
+        None => failures.push(format!(
+            "pdfsig: does not list the new signature field {new_field:?}"
+        )),
+        Some(new) if !new.total_document_signed => failures.push(format!(
+            "pdfsig: new signature ({new_field}) is not \"Total document signed\""
+        )),
+        Some(_) => {}
     }
     failures
 }
@@ -398,9 +407,10 @@ fn check_visible(signed: &Signed, report: &Json, page: u32, rect: [f64; 4]) {
         .unwrap_or_else(|e| panic!("[{label}] pdftoppm on input: {e}"));
     let after = common::render_page_gray(&signed.output, page)
         .unwrap_or_else(|e| panic!("[{label}] pdftoppm on output: {e}"));
+    let rotate = widget.get("page_rotate").as_f64().unwrap_or(0.0) as u32;
     let changed = (rect[0] as usize..rect[2] as usize)
         .flat_map(|x| (rect[1] as usize..rect[3] as usize).map(move |y| (x, y)))
-        .filter(|&(x, y)| before.at_pdf(x, y) != after.at_pdf(x, y))
+        .filter(|&(x, y)| before.at_pdf(x, y, rotate) != after.at_pdf(x, y, rotate))
         .count();
     assert!(
         changed > 100,
@@ -443,6 +453,60 @@ fixture_tests! {
     qpdf_qdf, qpdf_qdf_certified_visible: "qpdf-qdf.pdf", lenient: false;
     qpdf_pdf20, qpdf_pdf20_certified_visible: "qpdf-pdf20.pdf", lenient: false;
     pypdf_incremental, pypdf_incremental_certified_visible: "pypdf-incremental.pdf", lenient: false;
+    handmade_indirect_arrays, handmade_indirect_arrays_certified_visible: "hm-indirect-arrays.pdf", lenient: false;
+    handmade_cr_line_endings, handmade_cr_line_endings_certified_visible: "hm-cr-eol.pdf", lenient: false;
+    pyhanko_empty_field_left_alone, pyhanko_empty_field_left_alone_certified_visible: "pyhanko-emptyfield.pdf",
+        lenient: false;
+}
+
+/// Signing into an existing empty signature field fills it: no new field, its widget unchanged.
+fn sign_into_empty_field(name: &str, expect: &Expect) {
+    let label = format!("{name} (--field ApprovalSeal)");
+    let fixture = common::fixture(name);
+    let signed = sign_with_new_keys(&label, &fixture, &["--field", "ApprovalSeal"]);
+    let report = judge(&signed, expect);
+    assert_eq!(
+        last_signature(&report).get("field").str(),
+        "ApprovalSeal",
+        "[{label}] pyHanko: {report}"
+    );
+    let before = common::sig_parts(&fixture);
+    let after = common::sig_parts(&signed.output);
+    let fields = |parts: &Json| {
+        parts
+            .get("signatures")
+            .array()
+            .iter()
+            .map(|s| s.get("field").str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        fields(&before),
+        fields(&after),
+        "[{label}] pypdf: signature fields changed: {after}"
+    );
+    assert_eq!(
+        widget(&before, "ApprovalSeal").map(|w| w.get("rect")),
+        widget(&after, "ApprovalSeal").map(|w| w.get("rect")),
+        "[{label}] pypdf: widget moved"
+    );
+}
+
+#[test]
+fn pyhanko_empty_field_is_filled() {
+    sign_into_empty_field("pyhanko-emptyfield.pdf", &PLAIN);
+}
+
+#[test]
+fn pyhanko_certified_empty_field_is_filled() {
+    sign_into_empty_field(
+        "pyhanko-certified-emptyfield.pdf",
+        &Expect {
+            prior: 1,
+            certified: Some("FILL_FORMS"),
+            ..PLAIN
+        },
+    );
 }
 
 #[test]

@@ -243,13 +243,16 @@ pub fn sig_parts(pdf: &Path) -> Json {
 #[derive(Debug)]
 pub struct PdfsigSignature {
     pub field: String,
+    /// False for an empty signature field ("The signature form field is not signed.").
+    pub signed: bool,
     pub signature_valid: bool,
     pub certificate_trusted: bool,
     pub total_document_signed: bool,
     pub report: String,
 }
 
-/// Runs pdfsig with a throwaway NSS database holding only `roots`.
+/// Runs pdfsig with a throwaway NSS database holding only `roots`. pdfsig lists signature fields
+/// in field order, empty ones included (`signed` false).
 pub fn pdfsig_validate(pdf: &Path, roots: &[&Path]) -> (Vec<PdfsigSignature>, Run) {
     let certutil = require_tool("certutil");
     let pdfsig = require_tool("pdfsig");
@@ -279,6 +282,7 @@ fn parse_pdfsig(stdout: &str) -> Vec<PdfsigSignature> {
         if line.starts_with("Signature #") {
             signatures.push(PdfsigSignature {
                 field: String::new(),
+                signed: true,
                 signature_valid: false,
                 certificate_trusted: false,
                 total_document_signed: false,
@@ -292,6 +296,9 @@ fn parse_pdfsig(stdout: &str) -> Vec<PdfsigSignature> {
         let item = line.trim_start().trim_start_matches("- ");
         if let Some(name) = item.strip_prefix("Signature Field Name: ") {
             current.field = name.to_owned();
+        }
+        if item.contains("form field is not signed") {
+            current.signed = false;
         }
         current.signature_valid |= item == "Signature Validation: Signature is Valid.";
         current.certificate_trusted |= item == "Certificate Validation: Certificate is Trusted.";
@@ -441,10 +448,19 @@ impl GrayImage {
         })
     }
 
-    /// The pixel at (x, y) in PDF user space (origin bottom left), if inside the image.
-    pub fn at_pdf(&self, x: usize, y: usize) -> Option<u8> {
-        let row = self.height.checked_sub(y + 1)?;
-        (x < self.width).then(|| self.pixels[row * self.width + x])
+    /// The pixel showing point (x, y) of PDF user space (origin bottom left, MediaBox at 0 0) on a
+    /// page displayed with /Rotate `rotate` (clockwise), if inside the image.
+    pub fn at_pdf(&self, x: usize, y: usize, rotate: u32) -> Option<u8> {
+        let (column, row) = match rotate {
+            90 => (y, x),
+            180 => (self.width.checked_sub(x + 1)?, y),
+            270 => (
+                self.width.checked_sub(y + 1)?,
+                self.height.checked_sub(x + 1)?,
+            ),
+            _ => (x, self.height.checked_sub(y + 1)?),
+        };
+        (column < self.width && row < self.height).then(|| self.pixels[row * self.width + column])
     }
 }
 

@@ -6,6 +6,8 @@ Subcommands:
   incremental IN OUT                        IN with an incremental update appended by pypdf
   pyhanko-sign IN OUT KEY CERT CA [certify] IN signed (or certified) by pyHanko
   corrupt-startxref IN OUT                  IN with its startxref offset pointing into an object
+  empty-field IN OUT                        IN with an empty visible signature field ApprovalSeal (pyHanko)
+  handmade OUTDIR                           hand-built edge cases (hm-*.pdf)
 """
 
 import sys
@@ -124,6 +126,79 @@ def pyhanko_sign(inp, out, key, cert, ca, certify=False):
             signers.sign_pdf(writer, meta, signer=signer, output=o)
 
 
+def empty_field(inp, out):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+    with open(inp, "rb") as f:
+        writer = IncrementalPdfFileWriter(f)
+        append_signature_field(writer, SigFieldSpec(sig_field_name="ApprovalSeal", on_page=0,
+                                                    box=(300, 600, 500, 680)))
+        with open(out, "wb") as o:
+            writer.write(o)
+
+
+def classic_file(objects, eol=b"\n", final_eol=True):
+    """A classic-xref PDF from {number: body}; eol is the line ending used throughout."""
+    data = bytearray(b"%PDF-1.4" + eol + b"%\xe2\xe3\xcf\xd3" + eol)
+    offsets = {}
+    for num in sorted(objects):
+        offsets[num] = len(data)
+        body = objects[num].replace(b"\n", eol)
+        if eol == b"\r":  # the stream keyword must be followed by CRLF or LF (ISO 32000-1 §7.3.8.1)
+            body = body.replace(b"\rstream\r", b"\rstream\r\n")
+        data += b"%d 0 obj" % num + eol + body + eol + b"endobj" + eol
+    size = max(objects) + 1
+    xref_at = len(data)
+    # Each entry is exactly 20 bytes: the two-byte end of line is SP+CR, SP+LF or CR+LF.
+    entry_end = b"\r\n" if eol == b"\r\n" else b" " + eol
+    data += b"xref" + eol + b"0 %d" % size + eol + b"0000000000 65535 f" + entry_end
+    for num in range(1, size):
+        data += (b"%010d 00000 n" % offsets[num] if num in offsets else b"0000000000 00000 f") + entry_end
+    data += b"trailer" + eol + b"<< /Size %d /Root 1 0 R >>" % size + eol
+    data += b"startxref" + eol + b"%d" % xref_at + eol + b"%%EOF" + (eol if final_eol else b"")
+    return bytes(data)
+
+
+def handmade_files(outdir):
+    text = b"BT /F1 12 Tf 72 760 Td (oneseal fixture: %s) Tj ET"
+
+    def content(label):
+        body = text % label
+        return b"<< /Length %d >>\nstream\n%s\nendstream" % (len(body), body)
+
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    # Indirect /Annots and /Fields arrays, MediaBox and Resources inherited from the page tree,
+    # an existing link and text field, and no end-of-line after %%EOF.
+    indirect = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields 7 0 R /DA (/Helv 0 Tf 0 g) "
+           b"/DR << /Font << /Helv 5 0 R >> >> >> >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 595 842] "
+           b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        3: b"<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Annots 6 0 R >>",
+        4: content(b"indirect /Annots and /Fields, inherited MediaBox"),
+        5: font,
+        6: b"[8 0 R 9 0 R]",
+        7: b"[9 0 R]",
+        8: b"<< /Type /Annot /Subtype /Link /Rect [72 700 200 720] /Border [0 0 1] "
+           b"/A << /S /URI /URI (https://example.org/) >> >>",
+        9: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (remark) /V (kept as is) /Rect [72 640 300 660] "
+           b"/F 4 /P 3 0 R /DA (/Helv 10 Tf 0 g) >>",
+    }
+    with open(f"{outdir}/hm-indirect-arrays.pdf", "wb") as f:
+        f.write(classic_file(indirect, final_eol=False))
+    simple = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate 90 "
+           b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        4: content(b"CR-only line endings, page rotated 90"),
+        5: font,
+    }
+    with open(f"{outdir}/hm-cr-eol.pdf", "wb") as f:
+        f.write(classic_file(simple, eol=b"\r"))
+
+
 def corrupt_startxref(inp, out):
     data = open(inp, "rb").read()
     at = data.rindex(b"startxref")
@@ -145,6 +220,10 @@ def main(argv):
         incremental_update(*args)
     elif command == "pyhanko-sign":
         pyhanko_sign(*args[:5], certify=args[5:] == ["certify"])
+    elif command == "empty-field":
+        empty_field(*args)
+    elif command == "handmade":
+        handmade_files(*args)
     elif command == "corrupt-startxref":
         corrupt_startxref(*args)
     else:

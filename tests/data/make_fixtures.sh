@@ -17,6 +17,7 @@ cd "$OUT"
 PY reportlab .                                  # rl-basic, rl-cjk, rl-multipage, rl-acroform
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -sOutputFile=gs-pdfwrite.pdf "$HERE/sample.ps"
 PY hybrid hybrid-xrefstm.pdf
+PY handmade .                                   # hm-indirect-arrays, hm-cr-eol
 
 # --- qpdf transforms -------------------------------------------------------------------------
 qpdf --object-streams=generate rl-basic.pdf qpdf-objstm.pdf
@@ -43,6 +44,11 @@ openssl x509 -req -in pyhanko-signer.csr -CA "$ca.pem" -CAkey "$ca-key.pem" -CAc
 rm -f pyhanko-signer.csr signer.ext "$ca.srl"
 PY pyhanko-sign rl-multipage.pdf pyhanko-signed.pdf pyhanko-signer-key.pem pyhanko-signer.pem "$ca.pem"
 PY pyhanko-sign rl-acroform.pdf pyhanko-certified.pdf pyhanko-signer-key.pem pyhanko-signer.pem "$ca.pem" certify
+PY empty-field rl-basic.pdf pyhanko-emptyfield.pdf
+PY empty-field rl-acroform.pdf acroform-emptyfield.tmp.pdf
+PY pyhanko-sign acroform-emptyfield.tmp.pdf pyhanko-certified-emptyfield.pdf pyhanko-signer-key.pem \
+    pyhanko-signer.pem "$ca.pem" certify
+rm acroform-emptyfield.tmp.pdf
 
 # --- Inputs oneseal must refuse ----------------------------------------------------------------
 printf 'This is a plain text file, not a PDF.\n' >refuse-not-pdf.txt

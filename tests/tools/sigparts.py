@@ -61,6 +61,7 @@ def widgets(reader):
             appearance = resolve(annot.get("/AP"))
             found.append({
                 "page": page_index + 1,
+                "page_rotate": int(page.get("/Rotate", 0)) % 360,
                 "field": field_name(annot),
                 "ft": str(inherited(annot, "/FT")),
                 "rect": [float(x) for x in resolve(annot.get("/Rect", []))],
