@@ -272,6 +272,11 @@ fn check_new_signature(signature: &Json, output: &[u8]) -> Vec<String> {
             ));
         }
     }
+    if signature.get("signed_attrs_der_order").as_bool() != Some(true) {
+        failures.push(format!(
+            "new signature's signed attributes are not in DER SET OF order: {attrs:?}"
+        ));
+    }
     if attrs.contains(&"signing_time") {
         failures.push(
             "new signature has a signing-time attribute (PAdES B-B: the time lives in /M)"
@@ -454,6 +459,7 @@ fixture_tests! {
     qpdf_pdf20, qpdf_pdf20_certified_visible: "qpdf-pdf20.pdf", lenient: false;
     pypdf_incremental, pypdf_incremental_certified_visible: "pypdf-incremental.pdf", lenient: false;
     handmade_indirect_arrays, handmade_indirect_arrays_certified_visible: "hm-indirect-arrays.pdf", lenient: false;
+    handmade_indirect_kids, handmade_indirect_kids_certified_visible: "hm-indirect-kids.pdf", lenient: false;
     handmade_cr_line_endings, handmade_cr_line_endings_certified_visible: "hm-cr-eol.pdf", lenient: false;
     pyhanko_empty_field_left_alone, pyhanko_empty_field_left_alone_certified_visible: "pyhanko-emptyfield.pdf",
         lenient: false;
@@ -548,46 +554,66 @@ fn pyhanko_certified() {
     );
 }
 
+/// Signs `name` with `args`: a clean refusal (exit 2, one `oneseal:` line, no output) passes, and
+/// so does a file every judge accepts; returns the signed file in the second case.
+fn refused_or_valid(
+    label: &str,
+    name: &str,
+    args: &[&str],
+    expect: &Expect,
+) -> Option<(Signed, Json)> {
+    let fixture = common::fixture(name);
+    let keys = common::keygen(&[]);
+    let tmp = TempDir::new().expect("temp dir");
+    let output = tmp.path().join("signed.pdf");
+    let result = common::sign(&fixture, &output, &keys.dir, args);
+    if result.code == Some(2) {
+        let stderr = result.stderr.trim_end();
+        let clean =
+            stderr.lines().count() == 1 && stderr.starts_with("oneseal:") && !output.exists();
+        assert!(
+            clean,
+            "[{label}] refusal is not one oneseal: line, or left an output file:\n{}",
+            result.describe()
+        );
+        return None;
+    }
+    let signed = sign_with(label, &fixture, keys, args);
+    let report = judge(&signed, expect);
+    Some((signed, report))
+}
+
 /// A new visible signature field on a certified (P=2) document is a change pyHanko's default
 /// policy (like Acrobat) rejects as OTHER. oneseal may refuse it cleanly or do it validly; a file
 /// that breaks the certification is the one wrong answer.
 #[test]
 fn pyhanko_certified_visible_is_refused_or_valid() {
+    let expect = Expect {
+        prior: 1,
+        certified: Some("FILL_FORMS"),
+        ..PLAIN
+    };
     let label = "pyhanko-certified.pdf (--visible)";
-    let fixture = common::fixture("pyhanko-certified.pdf");
-    let keys = common::keygen(&[]);
-    let tmp = TempDir::new().expect("temp dir");
-    let output = tmp.path().join("signed.pdf");
-    let result = common::sign(&fixture, &output, &keys.dir, &["--visible", VISIBLE]);
-    if result.code == Some(2) {
-        assert_eq!(
-            result.stderr.trim_end().lines().count(),
-            1,
-            "[{label}] refusal is not one line:\n{}",
-            result.describe()
-        );
-        assert!(
-            result.stderr.starts_with("oneseal:"),
-            "[{label}] refusal lacks the oneseal: prefix:\n{}",
-            result.describe()
-        );
-        assert!(
-            !output.exists(),
-            "[{label}] refused but left an output file:\n{}",
-            result.describe()
-        );
-        return;
+    if let Some((signed, report)) = refused_or_valid(
+        label,
+        "pyhanko-certified.pdf",
+        &["--visible", VISIBLE],
+        &expect,
+    ) {
+        check_visible(&signed, &report, 1, [100.0, 100.0, 300.0, 180.0]);
     }
-    let signed = sign_with(label, &fixture, keys, &["--visible", VISIBLE]);
-    let report = judge(
-        &signed,
-        &Expect {
-            prior: 1,
-            certified: Some("FILL_FORMS"),
-            ..PLAIN
-        },
+}
+
+/// A trailer /Size far beyond the objects present: new objects numbered from it exceed what
+/// readers accept (ISO 32000-1 Annex C, 8,388,607 objects); refuse, or number them sensibly.
+#[test]
+fn oversized_trailer_size_is_refused_or_valid() {
+    refused_or_valid(
+        "hm-size-too-large.pdf",
+        "hm-size-too-large.pdf",
+        &[],
+        &PLAIN,
     );
-    check_visible(&signed, &report, 1, [100.0, 100.0, 300.0, 180.0]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -197,6 +197,23 @@ def handmade_files(outdir):
     }
     with open(f"{outdir}/hm-cr-eol.pdf", "wb") as f:
         f.write(classic_file(simple, eol=b"\r"))
+    # /Kids and /MediaBox given as references to arrays (legal, and easy to forget to resolve).
+    kids = dict(simple)
+    kids[2] = b"<< /Type /Pages /Kids 6 0 R /Count 1 >>"
+    kids[3] = b"<< /Type /Page /Parent 2 0 R /MediaBox 7 0 R /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>"
+    kids[4] = content(b"/Kids and /MediaBox as indirect arrays")
+    kids[6] = b"[3 0 R]"
+    kids[7] = b"[0 0 595 842]"
+    with open(f"{outdir}/hm-indirect-kids.pdf", "wb") as f:
+        f.write(classic_file(kids))
+    # A trailer /Size far above the highest object number (and above the 8,388,607 objects of
+    # ISO 32000-1 Annex C): new objects must not be numbered from it.
+    big = dict(simple)
+    big[3] = kids[3].replace(b"/MediaBox 7 0 R", b"/MediaBox [0 0 595 842]")
+    big[4] = content(b"trailer /Size 999999999")
+    data = classic_file(big).replace(b"<< /Size 6 /Root", b"<< /Size 999999999 /Root")
+    with open(f"{outdir}/hm-size-too-large.pdf", "wb") as f:
+        f.write(data)
 
 
 def corrupt_startxref(inp, out):

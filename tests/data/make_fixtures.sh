@@ -17,7 +17,7 @@ cd "$OUT"
 PY reportlab .                                  # rl-basic, rl-cjk, rl-multipage, rl-acroform
 gs -q -dNOPAUSE -dBATCH -dSAFER -sDEVICE=pdfwrite -sOutputFile=gs-pdfwrite.pdf "$HERE/sample.ps"
 PY hybrid hybrid-xrefstm.pdf
-PY handmade .                                   # hm-indirect-arrays, hm-cr-eol
+PY handmade .                                   # hm-*.pdf
 
 # --- qpdf transforms -------------------------------------------------------------------------
 qpdf --object-streams=generate rl-basic.pdf qpdf-objstm.pdf

@@ -40,6 +40,13 @@ def text_of(sig_object, key):
     return None if value is None else str(value)
 
 
+def signed_attrs_in_der_order(signed_attrs):
+    """DER SET OF: elements in ascending order of their encodings (X.690 §11.6). dump() returns the
+    bytes as read, since nothing modified them."""
+    encodings = [attr.dump() for attr in signed_attrs]
+    return encodings == sorted(encodings)
+
+
 def describe(embedded, roots):
     sig_object = embedded.sig_object
     entry = {
@@ -57,6 +64,7 @@ def describe(embedded, roots):
         "md_algorithm": embedded.md_algorithm,
         "docmdp_level": name_of(embedded.docmdp_level),
         "signed_attrs": [attr["type"].native for attr in embedded.signer_info["signed_attrs"]],
+        "signed_attrs_der_order": signed_attrs_in_der_order(embedded.signer_info["signed_attrs"]),
         "unsigned_attrs": [attr["type"].native for attr in (embedded.signer_info["unsigned_attrs"] or [])],
         "embedded_certs": len(embedded.signed_data["certificates"] or []),
     }
