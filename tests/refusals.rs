@@ -142,17 +142,12 @@ fn file_over_max_size_env_is_refused() {
     let input = common::fixture("rl-multipage.pdf");
     let tmp = TempDir::new().expect("temp dir");
     let out = tmp.path().join("out.pdf");
-    let result = common::run(
-        std::process::Command::new(common::oneseal_binary())
-            .env("ONESEAL_MAX_PDF_BYTES", "1000")
-            .args([
-                "sign".as_ref(),
-                input.as_os_str(),
-                "--out".as_ref(),
-                out.as_os_str(),
-            ])
-            .arg("--keys")
-            .arg(&keys.dir),
+    let result = common::sign_env(
+        &input,
+        &out,
+        &keys.dir,
+        &[],
+        &[("ONESEAL_MAX_PDF_BYTES", "1000")],
     );
     assert_refused(
         "rl-multipage.pdf ONESEAL_MAX_PDF_BYTES=1000",
@@ -160,6 +155,34 @@ fn file_over_max_size_env_is_refused() {
         TOO_LARGE,
     );
     assert!(!out.exists(), "refused but left {}", out.display());
+}
+
+#[test]
+fn encrypted_keys_without_or_with_a_wrong_passphrase_are_refused() {
+    let passphrase = [("ONESEAL_KEY_PASSPHRASE", "审批 passphrase 2026")];
+    let keys = common::keygen_env(&[], &passphrase);
+    let input = common::fixture("rl-basic.pdf");
+    for (label, env) in [
+        ("no passphrase", &[][..]),
+        (
+            "wrong passphrase",
+            &[("ONESEAL_KEY_PASSPHRASE", "wrong")][..],
+        ),
+    ] {
+        let tmp = TempDir::new().expect("temp dir");
+        let out = tmp.path().join("out.pdf");
+        let result = common::sign_env(&input, &out, &keys.dir, &[], env);
+        assert_refused(
+            &format!("encrypted keys, {label}"),
+            &result,
+            &["passphrase", "decrypt", "encrypted"],
+        );
+        assert!(
+            !out.exists(),
+            "[encrypted keys, {label}] refused but left {}",
+            out.display()
+        );
+    }
 }
 
 #[test]

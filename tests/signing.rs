@@ -898,3 +898,31 @@ fn judges_reject_a_tampered_file() {
         "openssl trusts an unrelated root: {cms:?}"
     );
 }
+
+#[test]
+fn encrypted_keys_sign_with_the_passphrase() {
+    let passphrase = [("ONESEAL_KEY_PASSPHRASE", "审批 passphrase 2026")];
+    let keys = common::keygen_env(&[], &passphrase);
+    let key = std::fs::read_to_string(keys.dir.join("seal-key.pem")).expect("read seal key");
+    assert!(
+        key.contains("ENCRYPTED PRIVATE KEY"),
+        "keygen with ONESEAL_KEY_PASSPHRASE wrote an unencrypted key"
+    );
+    let input = common::fixture("rl-basic.pdf");
+    let tmp = TempDir::new().expect("temp dir");
+    let output = tmp.path().join("signed.pdf");
+    let result = common::sign_env(&input, &output, &keys.dir, &[], &passphrase);
+    assert!(
+        result.ok(),
+        "[rl-basic.pdf, encrypted keys] oneseal sign failed:\n{}",
+        result.describe()
+    );
+    let signed = Signed {
+        label: "rl-basic.pdf (encrypted keys)".to_owned(),
+        input,
+        output,
+        keys,
+        tmp,
+    };
+    judge(&signed, &PLAIN);
+}

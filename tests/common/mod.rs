@@ -135,7 +135,23 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    run(Command::new(oneseal_binary()).args(args))
+    oneseal_env(args, &[])
+}
+
+/// The environment variables oneseal reads; cleared so a developer's shell cannot sway a test.
+pub const ONESEAL_VARIABLES: &[&str] = &["ONESEAL_MAX_PDF_BYTES", "ONESEAL_KEY_PASSPHRASE"];
+
+/// Runs `oneseal ARGS` with only `env` of oneseal's own variables set.
+pub fn oneseal_env<I, S>(args: I, env: &[(&str, &str)]) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(oneseal_binary());
+    for variable in ONESEAL_VARIABLES {
+        command.env_remove(variable);
+    }
+    run(command.envs(env.iter().copied()).args(args))
 }
 
 /// A seal made by `oneseal keygen` in a temporary directory.
@@ -149,11 +165,16 @@ pub struct Keys {
 
 /// Runs `oneseal keygen --out TMP/keys EXTRA...` and checks the four files exist.
 pub fn keygen(extra: &[&str]) -> Keys {
+    keygen_env(extra, &[])
+}
+
+/// `keygen` with some of oneseal's variables set (ONESEAL_KEY_PASSPHRASE encrypts the keys).
+pub fn keygen_env(extra: &[&str], env: &[(&str, &str)]) -> Keys {
     let tmp = TempDir::new().expect("temp dir");
     let dir = tmp.path().join("keys");
     let mut args = vec!["keygen".as_ref(), "--out".as_ref(), dir.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
-    let result = oneseal(&args);
+    let result = oneseal_env(&args, env);
     assert!(result.ok(), "oneseal keygen failed:\n{}", result.describe());
     for file in [
         "root-ca.pem",
@@ -187,6 +208,17 @@ impl Keys {
 
 /// Runs `oneseal sign INPUT --out OUTPUT --keys KEYS EXTRA...`.
 pub fn sign(input: &Path, output: &Path, keys: &Path, extra: &[&str]) -> Run {
+    sign_env(input, output, keys, extra, &[])
+}
+
+/// `sign` with some of oneseal's variables set.
+pub fn sign_env(
+    input: &Path,
+    output: &Path,
+    keys: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let mut args: Vec<&OsStr> = vec![
         "sign".as_ref(),
         input.as_os_str(),
@@ -196,7 +228,7 @@ pub fn sign(input: &Path, output: &Path, keys: &Path, extra: &[&str]) -> Run {
         keys.as_os_str(),
     ];
     args.extend(extra.iter().map(OsStr::new));
-    oneseal(&args)
+    oneseal_env(&args, env)
 }
 
 /// Runs a script of tests/tools with the venv's Python and parses its JSON output.
