@@ -926,3 +926,43 @@ fn encrypted_keys_sign_with_the_passphrase() {
     };
     judge(&signed, &PLAIN);
 }
+
+/// A second signature on oneseal's own output, across cross-reference styles: the update must
+/// chain onto an update oneseal wrote itself.
+#[test]
+fn signed_twice_across_producers() {
+    let cases = [
+        ("qpdf-objstm.pdf", false),
+        ("qpdf-linearized.pdf", false),
+        ("qpdf-linearized-objstm.pdf", false),
+        ("hybrid-xrefstm.pdf", true),
+        ("hm-cr-eol.pdf", false),
+        ("pypdf-incremental.pdf", false),
+    ];
+    for (name, lenient) in cases {
+        let first = sign_with_new_keys(
+            &format!("{name} (1st, --certify)"),
+            &common::fixture(name),
+            &["--certify"],
+        );
+        judge(
+            &first,
+            &Expect {
+                lenient,
+                certified: Some("FILL_FORMS"),
+                ..PLAIN
+            },
+        );
+        let label = format!("{name} (2nd, on the certified output)");
+        let second = sign_with(&label, &first.output, first.keys, &["--reason", "second"]);
+        judge(
+            &second,
+            &Expect {
+                prior: 1,
+                lenient,
+                certified: Some("FILL_FORMS"),
+                ..PLAIN
+            },
+        );
+    }
+}
