@@ -16,6 +16,7 @@ import json
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from io import BytesIO
@@ -39,11 +40,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write results here as JSON")
     args = parser.parse_args()
 
-    signer = signers.SimpleSigner.load(
-        str(args.keys / "seal-key.pem"), str(args.keys / "seal-cert.pem"), key_passphrase=None
-    )
-    if signer is None:
-        sys.exit(f"pyHanko could not load the seal from {args.keys}")
+    signer = load_signer(args.keys)
 
     results = {}
     for name in FILES:
@@ -69,6 +66,29 @@ def main() -> int:
         meta = {"pyhanko": version("pyHanko"), "python": platform.python_version()}
         args.json.write_text(json.dumps({"meta": meta, "files": results}, indent=2))
     return 0
+
+
+def load_signer(keys: Path) -> signers.SimpleSigner:
+    """SimpleSigner.load wants the seal certificate alone, so the PEM chain is split first."""
+    chain = (keys / "seal-cert.pem").read_text()
+    end = "-----END CERTIFICATE-----"
+    blocks = [block + end + "\n" for block in chain.split(end) if "BEGIN CERTIFICATE" in block]
+    if not blocks:
+        sys.exit(f"{keys / 'seal-cert.pem'} holds no certificate")
+    with tempfile.TemporaryDirectory() as scratch:
+        seal_cert = Path(scratch, "seal.pem")
+        seal_cert.write_text(blocks[0])
+        issuers = Path(scratch, "issuers.pem")
+        issuers.write_text("".join(blocks[1:]))
+        signer = signers.SimpleSigner.load(
+            str(keys / "seal-key.pem"),
+            str(seal_cert),
+            ca_chain_files=[str(issuers)] if len(blocks) > 1 else None,
+            key_passphrase=None,
+        )
+    if signer is None:
+        sys.exit(f"pyHanko could not load the seal from {keys}")
+    return signer
 
 
 def sign_once(data: bytes, signer: signers.SimpleSigner) -> bytes:

@@ -39,8 +39,9 @@ def main() -> int:
         ratio = sign_ms / floor_ms
         peer_ms = peer[name]["median_ms"]
         size_mb = peer[name]["bytes"] / 1e6
+        size = f"{size_mb:.2f} MB" if size_mb >= 1 else f"{peer[name]['bytes'] / 1e3:.1f} kB"
         rows.append(
-            f"| {name} | {size_mb:.2f} MB | {fmt(sign_ms)} | {size_mb / sign_ms * 1e3:,.0f} MB/s "
+            f"| {name} | {size} | {fmt(sign_ms)} | {size_mb / sign_ms * 1e3:,.0f} MB/s "
             f"| {fmt(floor_ms)} ({fmt(sha_ms)} + {fmt(ecdsa_ms)} + {fmt(copy_ms)}) "
             f"| {ratio:.2f}x | {fmt(peer_ms)} | {sign_ms / peer_ms:.3f} ({peer_ms / sign_ms:,.0f}x faster) |"
         )
