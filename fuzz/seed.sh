@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Builds the seed corpora fuzz/corpus/pdf_open and fuzz/corpus/sign_pdf (gitignored) from the
+# test fixtures plus a few small hand-built PDFs. Run from anywhere; needs python3.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+fixtures="$root/tests/data/generated"
+if [ ! -d "$fixtures" ] || ! ls "$fixtures"/*.pdf >/dev/null 2>&1; then
+    echo "tests/data/generated is missing; running tests/data/make_fixtures.sh" >&2
+    bash "$root/tests/data/make_fixtures.sh"
+fi
+open_dir="$here/corpus/pdf_open"
+sign_dir="$here/corpus/sign_pdf"
+made="$here/corpus/handmade"
+mkdir -p "$open_dir" "$sign_dir" "$made"
+
+# Small PDFs with correct offsets: a minimal classic file, an empty signature field to fill,
+# a DocMDP-certified catalog, an xref stream + object stream, and a two-revision file.
+python3 - "$made" <<'PY'
+import sys, zlib
+out = sys.argv[1]
+
+def classic(objs, trailer_extra=b"", prev_bytes=None):
+    body = bytearray(prev_bytes or b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = {}
+    for num, data in objs:
+        offsets[num] = len(body)
+        body += b"%d 0 obj\n" % num + data + b"\nendobj\n"
+    xref_at = len(body)
+    size = max(offsets) + 1
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for n in range(1, size):
+        body += (b"%010d 00000 n \n" % offsets[n]) if n in offsets else b"0000000000 65535 f \n"
+    body += b"trailer\n<< /Size %d /Root 1 0 R " % size + trailer_extra + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(body), xref_at
+
+page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>"
+content = b"<< /Length 0 >>\nstream\n\nendstream"
+pages = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+
+minimal, xref_at = classic([(1, b"<< /Type /Catalog /Pages 2 0 R >>"), (2, pages), (3, page), (4, content)])
+open(f"{out}/minimal.pdf", "wb").write(minimal)
+
+sigfield = classic([
+    (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [5 0 R] /SigFlags 3 >> >>"),
+    (2, pages),
+    (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [5 0 R] /Contents 4 0 R >>"),
+    (4, content),
+    (5, b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) /Rect [0 0 0 0] /F 132 /P 3 0 R >>"),
+])[0]
+open(f"{out}/empty-sigfield.pdf", "wb").write(sigfield)
+
+certified = classic([
+    (1, b"<< /Type /Catalog /Pages 2 0 R /Perms << /DocMDP 6 0 R >> /AcroForm << /Fields [5 0 R] /SigFlags 3 >> >>"),
+    (2, pages),
+    (3, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [5 0 R] /Contents 4 0 R >>"),
+    (4, content),
+    (5, b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (Cert) /V 6 0 R /Rect [0 0 0 0] /P 3 0 R >>"),
+    (6, b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /ETSI.CAdES.detached /ByteRange [0 1 2 3] /Contents <00> /Reference [<< /Type /SigRef /TransformMethod /DocMDP /TransformParams << /Type /TransformParams /P 2 /V /1.2 >> >>] >>"),
+])[0]
+open(f"{out}/certified-p2.pdf", "wb").write(certified)
+
+# Incremental update on `minimal`: a new Info dictionary, classic table with /Prev.
+upd = bytearray(minimal)
+info_at = len(upd)
+upd += b"5 0 obj\n<< /Title (rev2) >>\nendobj\n"
+x2 = len(upd)
+upd += b"xref\n0 1\n0000000000 65535 f \n5 1\n%010d 00000 n \n" % info_at
+upd += b"trailer\n<< /Size 6 /Root 1 0 R /Info 5 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (xref_at, x2)
+open(f"{out}/two-revisions.pdf", "wb").write(bytes(upd))
+
+# Xref stream + object stream holding the catalog and the pages node.
+head = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+objstm_body = b"1 0 2 34 "
+first = len(objstm_body)
+objstm_body += b"<< /Type /Catalog /Pages 2 0 R >> " + pages
+data = zlib.compress(objstm_body)
+o = {}
+o[3] = len(head); head += b"3 0 obj\n" + page + b"\nendobj\n"
+o[4] = len(head); head += b"4 0 obj\n" + content + b"\nendobj\n"
+o[5] = len(head); head += b"5 0 obj\n<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (first, len(data)) + data + b"\nendstream\nendobj\n"
+o[6] = len(head)
+rows = [b"\x00\x00\x00\x00\xff\xff", b"\x02\x00\x00\x00\x05\x00", b"\x02\x00\x00\x00\x05\x01"]
+for n in (3, 4, 5, 6):
+    rows.append(b"\x01" + o[n].to_bytes(4, "big") + b"\x00")
+xdata = zlib.compress(b"".join(rows))
+head += b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 1] /Root 1 0 R /Filter /FlateDecode /Length %d >>\nstream\n" % len(xdata) + xdata + b"\nendstream\nendobj\n"
+head += b"startxref\n%d\n%%%%EOF\n" % o[6]
+open(f"{out}/xrefstm-objstm.pdf", "wb").write(bytes(head))
+PY
+
+n=0
+for pdf in "$fixtures"/*.pdf "$fixtures"/*.txt "$made"/*.pdf "$root"/benches/data/generated/one-page.pdf; do
+    [ -f "$pdf" ] || continue
+    name="$(basename "$pdf")"
+    cp "$pdf" "$open_dir/$name"
+    # sign_pdf's first byte picks the request: plain, certify P=2, visible, named field, all.
+    for selector in 00 02 04 10 16 c5; do
+        { printf "\\x$selector"; cat "$pdf"; } > "$sign_dir/$selector-$name"
+    done
+    n=$((n + 1))
+done
+echo "seeded $n inputs into $open_dir and $sign_dir"

@@ -1,0 +1,158 @@
+//! Inputs the fuzzers (fuzz/, docs/fuzzing.md) found to panic, abort, hang or exhaust memory:
+//! each must now return, `Ok` or `Err`, without panicking.
+//!
+//! Files live in tests/data/fuzz/ as `<target>-<short-name>.pdf`. A `pdf_open-*` file is a PDF
+//! for `PdfFile::open` and the lookups signing makes after it; a `sign_pdf-*` file is the raw
+//! fuzz input of the `sign_pdf` target: its first byte picks the request (see `request` below,
+//! which mirrors fuzz/fuzz_targets/sign_pdf.rs), the rest is the PDF. There are no timing
+//! assertions: a hang shows up as a test that does not finish.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use oneseal::pdf::{Limits, ObjectId, PdfFile};
+use oneseal::seal::KeyFileSigner;
+use oneseal::sign::{DocMdpPermission, SignatureRequest, VisibleSignature, sign_pdf};
+use time::OffsetDateTime;
+
+// TEST-ONLY key and chain shared with the fuzz targets; they protect nothing.
+const KEY_PEM: &[u8] = include_bytes!("../fuzz/keys/seal-key.pem");
+const CHAIN_PEM: &[u8] = include_bytes!("../fuzz/keys/seal-cert.pem");
+
+fn input(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What the `pdf_open` target does with one input.
+fn open_and_look_around(bytes: &[u8]) {
+    let Ok(file) = PdfFile::open(bytes, Limits::default()) else {
+        return;
+    };
+    let _ = file.xref_form();
+    let _ = file.newest_xref_offset();
+    let size = file.size();
+    let _ = file.catalog();
+    let _ = file.page(1);
+    let _ = file.page(2);
+    for number in 0..size.min(64) {
+        let _ = file.object(ObjectId::new(number, 0));
+    }
+}
+
+/// The request the `sign_pdf` target derives from its first input byte.
+fn request(selector: u8) -> SignatureRequest {
+    let time = OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap();
+    let mut request = SignatureRequest::new(time);
+    request.certify = match selector & 0b11 {
+        1 => Some(DocMdpPermission::NoChanges),
+        2 => Some(DocMdpPermission::FormFilling),
+        3 => Some(DocMdpPermission::Annotations),
+        _ => None,
+    };
+    if selector & 0b100 != 0 {
+        request.visible = Some(VisibleSignature {
+            page: if selector & 0b1000 != 0 { 2 } else { 1 },
+            x: 72.0,
+            y: 72.0,
+            width: 180.0,
+            height: 60.0,
+        });
+    }
+    request.field_name = match (selector >> 4) & 0b11 {
+        1 => Some("Signature1".into()),
+        2 => Some("Approval".into()),
+        3 => Some("Sig1".into()),
+        _ => None,
+    };
+    if selector & 0b0100_0000 != 0 {
+        request.reason = Some("审批 approval".into());
+        request.location = Some("Xinxiang".into());
+    }
+    if selector & 0b1000_0000 != 0 {
+        request.timestamp_reserve = 64;
+    }
+    request
+}
+
+/// What the `sign_pdf` target does with one input; an `Ok` output must reopen.
+fn sign_fuzz_input(data: &[u8]) {
+    let Some((&selector, pdf)) = data.split_first() else {
+        return;
+    };
+    let signer = KeyFileSigner::from_pem(KEY_PEM, CHAIN_PEM, None).unwrap();
+    if let Ok(signed) = sign_pdf(pdf, &signer, &request(selector)) {
+        assert!(signed.starts_with(pdf));
+        if let Err(error) = PdfFile::open(&signed, Limits::default()) {
+            panic!("our own signed output does not reopen: {error}");
+        }
+    }
+}
+
+/// Signs a `pdf_open-*` PDF too, with the plain request and a visible one.
+fn sign_plain_pdf(pdf: &[u8]) {
+    for selector in [0x00, 0x04] {
+        sign_fuzz_input(&[&[selector][..], pdf].concat());
+    }
+}
+
+// F1: an object stream whose /Length is an object inside that same stream recurses without end
+// (PdfFile::object_stream -> object_at -> direct_length -> object_in_stream -> object_stream):
+// stack overflow, the process aborts (SIGSEGV under libFuzzer).
+#[test]
+fn object_stream_length_inside_itself_returns() {
+    let pdf = input("pdf_open-objstm-length-loop.pdf");
+    open_and_look_around(&pdf);
+    sign_plain_pdf(&pdf);
+}
+
+// F2: many /Prev sections naming the same /XRefStm each decode it again and keep the copy, so
+// memory and time grow with sections x decoded size, past every per-stream limit. Full size
+// (`python3 fuzz/regressions-src/xrefstm_shared.py out.pdf 40 60000000`): 61 kB in, 2.6 GB
+// and 14 s. The saved input is a small one (4 x 8 MB) that keeps the test quick.
+#[test]
+fn shared_xref_stream_bomb_returns() {
+    let pdf = input("pdf_open-shared-xrefstm-bomb.pdf");
+    open_and_look_around(&pdf);
+}
+
+// F3: every cross-reference entry is collected before max_objects is checked. Full size
+// (`python3 fuzz/regressions-src/xrefstm_entries.py out.pdf 67000000`): 65 kB in, 1.1 GB
+// before the refusal. The saved input has 8 M rows, twice the limit.
+#[test]
+fn xref_entries_over_the_limit_return() {
+    let pdf = input("pdf_open-xref-entries-before-limit.pdf");
+    open_and_look_around(&pdf);
+}
+
+/// Inputs with a test of their own above; the sweep skips them so nothing heavy runs twice.
+const NAMED: [&str; 3] = [
+    "pdf_open-objstm-length-loop.pdf",
+    "pdf_open-shared-xrefstm-bomb.pdf",
+    "pdf_open-xref-entries-before-limit.pdf",
+];
+
+/// Every other saved input, such as ones added later without a test of their own.
+#[test]
+fn every_other_saved_fuzz_input_returns() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    files.sort();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if NAMED.contains(&name.as_str()) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        if name.starts_with("pdf_open-") {
+            open_and_look_around(&bytes);
+        } else if name.starts_with("sign_pdf-") {
+            sign_fuzz_input(&bytes);
+        }
+    }
+}
