@@ -20,6 +20,10 @@ pub struct PdfFile<'a> {
     xref: XrefChain,
     limits: Limits,
     object_streams: RefCell<HashMap<u32, std::rc::Rc<ObjectStream>>>,
+    /// Objects already parsed.
+    parsed: RefCell<HashMap<ObjectId, IndirectValue<'a>>>,
+    /// Object streams being decoded: a `/Length` inside its own stream must not recurse.
+    loading: RefCell<Vec<u32>>,
 }
 
 struct ObjectStream {
@@ -47,7 +51,7 @@ impl<'a> PdfFile<'a> {
             });
         }
         check_header(bytes)?;
-        let xref = XrefChain::read(bytes, find_startxref(bytes)?)?;
+        let xref = XrefChain::read(bytes, find_startxref(bytes)?, limits.max_decoded_stream)?;
         if xref.trailer().get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
@@ -56,6 +60,8 @@ impl<'a> PdfFile<'a> {
             xref,
             limits,
             object_streams: RefCell::new(HashMap::new()),
+            loading: RefCell::new(Vec::new()),
+            parsed: RefCell::new(HashMap::new()),
         };
         file.check_offsets()?;
         Ok(file)
@@ -89,6 +95,17 @@ impl<'a> PdfFile<'a> {
 
     /// Reads indirect object `id`; a free or missing object is `null` (§7.3.10).
     pub fn object(&self, id: ObjectId) -> Result<IndirectValue<'a>, PdfError> {
+        // Each object is parsed once: hostile files that name one large object many times
+        // (repeated page kids, say) then cost no more than the file's size to read.
+        if let Some(cached) = self.parsed.borrow().get(&id) {
+            return Ok(cached.clone());
+        }
+        let value = self.parse_object(id)?;
+        self.parsed.borrow_mut().insert(id, value.clone());
+        Ok(value)
+    }
+
+    fn parse_object(&self, id: ObjectId) -> Result<IndirectValue<'a>, PdfError> {
         match self.xref.lookup(self.bytes, id.number) {
             None | Some(XrefEntry::Free) => Ok(IndirectValue::Object(Object::Null)),
             Some(XrefEntry::InFile { offset, generation }) if generation == id.generation => {
@@ -313,6 +330,24 @@ impl<'a> PdfFile<'a> {
         if let Some(cached) = self.object_streams.borrow().get(&number) {
             return Ok(cached.clone());
         }
+        if self.loading.borrow().contains(&number)
+            || self.loading.borrow().len() >= MAX_REFERENCE_HOPS
+        {
+            return Err(PdfError::Structure(format!(
+                "object stream {number} needs itself to be read"
+            )));
+        }
+        self.loading.borrow_mut().push(number);
+        let loaded = self.load_object_stream(number);
+        self.loading.borrow_mut().retain(|&n| n != number);
+        let parsed = std::rc::Rc::new(loaded?);
+        self.object_streams
+            .borrow_mut()
+            .insert(number, parsed.clone());
+        Ok(parsed)
+    }
+
+    fn load_object_stream(&self, number: u32) -> Result<ObjectStream, PdfError> {
         let id = ObjectId::new(number, 0);
         let (dictionary, raw) = match self.xref.lookup(self.bytes, number) {
             Some(XrefEntry::InFile {
@@ -333,32 +368,23 @@ impl<'a> PdfFile<'a> {
             }
         };
         let data = decode_stream(&dictionary, raw, self.limits.max_decoded_stream)?;
-        let parsed =
-            std::rc::Rc::new(parse_object_stream(&dictionary, data).ok_or_else(|| {
-                PdfError::Structure(format!("object stream {id} has a bad header"))
-            })?);
-        self.object_streams
-            .borrow_mut()
-            .insert(number, parsed.clone());
-        Ok(parsed)
+        parse_object_stream(&dictionary, data)
+            .ok_or_else(|| PdfError::Structure(format!("object stream {id} has a bad header")))
     }
 
     /// Checks every in-file entry points at its object: a table that needs rebuilding is refused.
     fn check_offsets(&self) -> Result<(), PdfError> {
-        let entries = self.xref.in_file_entries(self.bytes);
-        if entries.len() > self.limits.max_objects {
-            return Err(PdfError::TooManyObjects {
-                limit: self.limits.max_objects,
-            });
-        }
-        for (number, offset, generation) in entries {
-            let mut lexer = Lexer::new(self.bytes, offset);
-            match lexer.object_header() {
-                Ok(found) if found == ObjectId::new(number, generation) => {}
-                _ => return Err(misplaced(ObjectId::new(number, generation), offset)),
-            }
-        }
-        Ok(())
+        self.xref.check_in_file_entries(
+            self.bytes,
+            self.limits.max_objects,
+            |number, offset, generation| {
+                let id = ObjectId::new(number, generation);
+                match Lexer::new(self.bytes, offset).object_header() {
+                    Ok(found) if found == id => Ok(()),
+                    _ => Err(misplaced(id, offset)),
+                }
+            },
+        )
     }
 }
 

@@ -61,7 +61,13 @@ struct StreamTable {
 
 impl XrefChain {
     /// Reads the chain starting at the `startxref` offset.
-    pub(crate) fn read(bytes: &[u8], start: usize) -> Result<Self, PdfError> {
+    /// `decoded_budget` caps the bytes all cross-reference streams of the chain may decode to.
+    pub(crate) fn read(
+        bytes: &[u8],
+        start: usize,
+        decoded_budget: usize,
+    ) -> Result<Self, PdfError> {
+        let mut budget = decoded_budget;
         let mut sections = Vec::new();
         let mut seen = HashSet::new();
         let mut next = Some(start);
@@ -69,7 +75,7 @@ impl XrefChain {
             if !seen.insert(offset) || sections.len() >= MAX_SECTIONS {
                 return Err(PdfError::DamagedXref("the /Prev chain loops".into()));
             }
-            let section = read_section(bytes, offset)?;
+            let section = read_section(bytes, offset, &mut budget)?;
             next = match section.trailer.get(b"Prev") {
                 None => None,
                 Some(prev) => Some(offset_value(prev)?),
@@ -117,26 +123,33 @@ impl XrefChain {
         None
     }
 
-    /// Every in-file entry of every section, to check the table against the file.
-    pub(crate) fn in_file_entries(&self, bytes: &[u8]) -> Vec<(u32, usize, u16)> {
-        let mut entries = Vec::new();
+    /// Calls `check` with every in-file entry of every section, refusing more than `max` entries.
+    pub(crate) fn check_in_file_entries(
+        &self,
+        bytes: &[u8],
+        max: usize,
+        mut check: impl FnMut(u32, usize, u16) -> Result<(), PdfError>,
+    ) -> Result<(), PdfError> {
+        let mut seen = 0usize;
+        let mut visit = |number: u32, entry: XrefEntry| -> Result<(), PdfError> {
+            seen += 1;
+            if seen > max {
+                return Err(PdfError::TooManyObjects { limit: max });
+            }
+            match entry {
+                XrefEntry::InFile { offset, generation } => check(number, offset, generation),
+                _ => Ok(()),
+            }
+        };
         for section in &self.sections {
             if let Some(table) = &section.table {
-                table.for_each(bytes, |number, entry| {
-                    if let XrefEntry::InFile { offset, generation } = entry {
-                        entries.push((number, offset, generation));
-                    }
-                });
+                table.try_for_each(bytes, &mut visit)?;
             }
             for stream in &section.streams {
-                stream.for_each(|number, entry| {
-                    if let XrefEntry::InFile { offset, generation } = entry {
-                        entries.push((number, offset, generation));
-                    }
-                });
+                stream.try_for_each(&mut visit)?;
             }
         }
-        entries
+        Ok(())
     }
 }
 
@@ -173,7 +186,7 @@ fn offset_value(object: &Object) -> Result<usize, PdfError> {
         .ok_or_else(|| PdfError::DamagedXref("/Prev is not a byte offset".into()))
 }
 
-fn read_section(bytes: &[u8], offset: usize) -> Result<Section, PdfError> {
+fn read_section(bytes: &[u8], offset: usize, budget: &mut usize) -> Result<Section, PdfError> {
     let mut lexer = Lexer::new(bytes, offset);
     lexer.skip_whitespace();
     if bytes.get(lexer.position..lexer.position + 4) == Some(b"xref") {
@@ -187,7 +200,7 @@ fn read_section(bytes: &[u8], offset: usize) -> Result<Section, PdfError> {
             .map_err(|e| damaged(offset, &e.to_string()))?;
         let mut streams = Vec::new();
         if let Some(stream_offset) = trailer.get(b"XRefStm") {
-            let (_, table) = read_xref_stream(bytes, offset_value(stream_offset)?)?;
+            let (_, table) = read_xref_stream(bytes, offset_value(stream_offset)?, budget)?;
             streams.push(table);
         }
         Ok(Section {
@@ -196,7 +209,7 @@ fn read_section(bytes: &[u8], offset: usize) -> Result<Section, PdfError> {
             trailer,
         })
     } else {
-        let (trailer, table) = read_xref_stream(bytes, offset)?;
+        let (trailer, table) = read_xref_stream(bytes, offset, budget)?;
         Ok(Section {
             table: None,
             streams: vec![table],
@@ -267,16 +280,19 @@ impl Table {
         )
     }
 
-    fn for_each(&self, bytes: &[u8], mut visit: impl FnMut(u32, XrefEntry)) {
+    fn try_for_each(
+        &self,
+        bytes: &[u8],
+        visit: &mut impl FnMut(u32, XrefEntry) -> Result<(), PdfError>,
+    ) -> Result<(), PdfError> {
         for subsection in &self.subsections {
             for i in 0..subsection.count {
-                if let Some(entry) =
-                    parse_entry(bytes, subsection.start + i as usize * subsection.width)
-                {
-                    visit(subsection.first.saturating_add(i), entry);
-                }
+                let at = subsection.start + i as usize * subsection.width;
+                let entry = parse_entry(bytes, at).ok_or_else(|| damaged(at, "malformed entry"))?;
+                visit(subsection.first.saturating_add(i), entry)?;
             }
         }
+        Ok(())
     }
 }
 
@@ -312,7 +328,11 @@ fn parse_entry(bytes: &[u8], at: usize) -> Option<XrefEntry> {
 }
 
 /// Reads an xref stream object (§7.5.8): its dictionary is also the section's trailer.
-fn read_xref_stream(bytes: &[u8], offset: usize) -> Result<(Dictionary, StreamTable), PdfError> {
+fn read_xref_stream(
+    bytes: &[u8],
+    offset: usize,
+    budget: &mut usize,
+) -> Result<(Dictionary, StreamTable), PdfError> {
     let mut lexer = Lexer::new(bytes, offset);
     lexer
         .object_header()
@@ -334,7 +354,14 @@ fn read_xref_stream(bytes: &[u8], offset: usize) -> Result<(Dictionary, StreamTa
     }
     let raw = super::file::stream_data(bytes, lexer.position + 6, length)
         .map_err(|e| damaged(offset, &e.to_string()))?;
-    let rows = super::file::decode_stream(&dictionary, raw, MAX_XREF_STREAM)?;
+    let rows = super::file::decode_stream(&dictionary, raw, (*budget).min(MAX_XREF_STREAM))
+        .map_err(|_| {
+            damaged(
+                offset,
+                "the xref stream cannot be decoded within the limits",
+            )
+        })?;
+    *budget = budget.saturating_sub(rows.len());
     let table =
         StreamTable::new(&dictionary, rows).ok_or_else(|| damaged(offset, "bad /W or /Index"))?;
     Ok((dictionary, table))
@@ -425,15 +452,19 @@ impl StreamTable {
         }
     }
 
-    fn for_each(&self, mut visit: impl FnMut(u32, XrefEntry)) {
+    fn try_for_each(
+        &self,
+        visit: &mut impl FnMut(u32, XrefEntry) -> Result<(), PdfError>,
+    ) -> Result<(), PdfError> {
         let mut row = 0usize;
         for &(first, count) in &self.index {
             for i in 0..count {
                 if let Some(entry) = self.entry(row) {
-                    visit(first.saturating_add(i), entry);
+                    visit(first.saturating_add(i), entry)?;
                 }
                 row += 1;
             }
         }
+        Ok(())
     }
 }
