@@ -961,7 +961,6 @@ fn signed_twice_across_producers() {
                 prior: 1,
                 lenient,
                 certified: Some("FILL_FORMS"),
-                ..PLAIN
             },
         );
     }
