@@ -37,7 +37,10 @@ fn pure_modules_do_no_io_and_read_no_clock() {
     for module in PURE {
         rust_files(&root.join(module), &mut files);
     }
-    assert!(files.len() >= 8, "expected the pure modules' files, found {files:?}");
+    assert!(
+        files.len() >= 8,
+        "expected the pure modules' files, found {files:?}"
+    );
     let mut offences = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable source");
@@ -49,5 +52,9 @@ fn pure_modules_do_no_io_and_read_no_clock() {
             }
         }
     }
-    assert!(offences.is_empty(), "the pure core reaches outside itself:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "the pure core reaches outside itself:\n{}",
+        offences.join("\n")
+    );
 }

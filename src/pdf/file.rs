@@ -8,6 +8,8 @@ use super::object::{Dictionary, IndirectValue, Object, ObjectId};
 use super::xref::{XrefChain, XrefEntry, XrefForm, find_startxref};
 use super::{Limits, PdfError};
 
+/// The largest object number PDF allows (ISO 32000-1 Annex C.2).
+const MAX_OBJECT_NUMBER: u32 = 8_388_607;
 /// Most references followed to reach one direct object.
 const MAX_REFERENCE_HOPS: usize = 16;
 /// Deepest page tree accepted.
@@ -20,6 +22,8 @@ pub struct PdfFile<'a> {
     xref: XrefChain,
     limits: Limits,
     object_streams: RefCell<HashMap<u32, std::rc::Rc<ObjectStream>>>,
+    /// The first object number free for new objects.
+    next_free: u32,
     /// Objects already parsed.
     parsed: RefCell<HashMap<ObjectId, IndirectValue<'a>>>,
     /// Object streams being decoded: a `/Length` inside its own stream must not recurse.
@@ -55,13 +59,14 @@ impl<'a> PdfFile<'a> {
         if xref.trailer().get(b"Encrypt").is_some() {
             return Err(PdfError::Encrypted);
         }
-        let file = Self {
+        let mut file = Self {
             bytes,
             xref,
             limits,
             object_streams: RefCell::new(HashMap::new()),
             loading: RefCell::new(Vec::new()),
             parsed: RefCell::new(HashMap::new()),
+            next_free: 1,
         };
         file.check_offsets()?;
         Ok(file)
@@ -85,12 +90,10 @@ impl<'a> PdfFile<'a> {
         self.xref.newest_offset
     }
 
-    /// The trailer's `/Size`: one more than the highest object number in use.
+    /// The first object number free for new objects: one more than the highest in use, and
+    /// never below the trailer's `/Size`.
     pub fn size(&self) -> u32 {
-        self.trailer()
-            .integer(b"Size")
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(0)
+        self.next_free
     }
 
     /// Reads indirect object `id`; a free or missing object is `null` (§7.3.10).
@@ -373,18 +376,31 @@ impl<'a> PdfFile<'a> {
     }
 
     /// Checks every in-file entry points at its object: a table that needs rebuilding is refused.
-    fn check_offsets(&self) -> Result<(), PdfError> {
-        self.xref.check_in_file_entries(
-            self.bytes,
+    fn check_offsets(&mut self) -> Result<(), PdfError> {
+        let bytes = self.bytes;
+        let highest = self.xref.check_in_file_entries(
+            bytes,
             self.limits.max_objects,
             |number, offset, generation| {
                 let id = ObjectId::new(number, generation);
-                match Lexer::new(self.bytes, offset).object_header() {
+                match Lexer::new(bytes, offset).object_header() {
                     Ok(found) if found == id => Ok(()),
                     _ => Err(misplaced(id, offset)),
                 }
             },
-        )
+        )?;
+        let size = self.trailer().integer(b"Size");
+        match size.and_then(|n| u32::try_from(n).ok()) {
+            Some(size) if size <= MAX_OBJECT_NUMBER + 1 => {
+                // A /Size below the highest number in use would make new objects replace old ones.
+                self.next_free = size.max(highest.saturating_add(1)).max(1);
+                Ok(())
+            }
+            _ => Err(PdfError::Structure(format!(
+                "the trailer's /Size ({}) is missing or over PDF's limit of {MAX_OBJECT_NUMBER} objects",
+                size.map_or("none".into(), |n| n.to_string())
+            ))),
+        }
     }
 }
 

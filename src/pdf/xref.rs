@@ -123,16 +123,21 @@ impl XrefChain {
         None
     }
 
-    /// Calls `check` with every in-file entry of every section, refusing more than `max` entries.
+    /// Calls `check` with every in-file entry of every section, refusing more than `max` entries;
+    /// returns the highest object number in use.
     pub(crate) fn check_in_file_entries(
         &self,
         bytes: &[u8],
         max: usize,
         mut check: impl FnMut(u32, usize, u16) -> Result<(), PdfError>,
-    ) -> Result<(), PdfError> {
+    ) -> Result<u32, PdfError> {
         let mut seen = 0usize;
+        let mut highest = 0u32;
         let mut visit = |number: u32, entry: XrefEntry| -> Result<(), PdfError> {
             seen += 1;
+            if entry != XrefEntry::Free {
+                highest = highest.max(number);
+            }
             if seen > max {
                 return Err(PdfError::TooManyObjects { limit: max });
             }
@@ -149,7 +154,7 @@ impl XrefChain {
                 stream.try_for_each(&mut visit)?;
             }
         }
-        Ok(())
+        Ok(highest)
     }
 }
 
