@@ -110,18 +110,85 @@ pub enum SignError {
 const BYTE_RANGE_PLACEHOLDER: &str = "[0 9999999999 9999999999 9999999999]";
 
 /// Signs `input` with `signer`, returning the original bytes followed by the signed revision.
+///
+/// Prepares the signer each time; a caller signing many documents keeps a [`Seal`] instead.
 pub fn sign_pdf(
     input: &[u8],
     signer: &dyn Signer,
     request: &SignatureRequest,
 ) -> Result<Vec<u8>, SignError> {
-    validate_request(request)?;
-    let file = PdfFile::open(input, request.limits)?;
-    let identity = SignerIdentity::from_chain(signer.certificate_chain(), sha256)?;
-    let form = FormState::read(&file)?;
-    if let Some(level) = form.certification_level()
-        && level == DocMdpPermission::NoChanges as i64
-    {
+    Seal::new(signer)?.sign(input, request)
+}
+
+/// A signer made ready once: its chain parsed and the size of its CMS known.
+pub struct Seal<'s> {
+    signer: &'s dyn Signer,
+    identity: SignerIdentity,
+    name: String,
+    cms_len: usize,
+}
+
+impl<'s> Seal<'s> {
+    /// Parses `signer`'s certificate chain and sizes its largest possible CMS.
+    pub fn new(signer: &'s dyn Signer) -> Result<Self, SignError> {
+        let identity = SignerIdentity::from_chain(signer.certificate_chain(), sha256)?;
+        let cms_len = widest_cms_len(&identity, signer.algorithm())?;
+        let name = identity.common_name().unwrap_or_else(|| "oneseal".into());
+        Ok(Self {
+            signer,
+            identity,
+            name,
+            cms_len,
+        })
+    }
+
+    /// Signs `input`, returning the original bytes followed by the signed revision.
+    pub fn sign(&self, input: &[u8], request: &SignatureRequest) -> Result<Vec<u8>, SignError> {
+        validate_request(request)?;
+        let file = PdfFile::open(input, request.limits)?;
+        let form = FormState::read(&file)?;
+        check_permissions(&form, request)?;
+        let contents_len = self.cms_len + request.timestamp_reserve;
+        let mut update = IncrementalUpdate::new(&file);
+        let signature_id = update.allocate();
+        update.set(
+            signature_id,
+            signature_dictionary(request, &self.name, contents_len),
+        );
+        update.watch(signature_id, b"ByteRange");
+        update.watch(signature_id, b"Contents");
+        form.add_signature_field(&file, &mut update, signature_id, request, &self.name)?;
+        let written = update.write(&file, document_id(&file, request))?;
+        let mut output = written.bytes;
+        let contents_at = position(&written.positions, signature_id, b"Contents")?;
+        let byte_range_at = position(&written.positions, signature_id, b"ByteRange")?;
+        let gap_end = contents_at + 2 * contents_len + 2;
+        let byte_range = [0, contents_at, gap_end, output.len() - gap_end];
+        patch_byte_range(&mut output, byte_range_at, byte_range)?;
+        let cms = self.signed_data(&digest_ranges(&output, contents_at, gap_end))?;
+        patch_contents(&mut output, contents_at, contents_len, &cms)?;
+        Ok(output)
+    }
+
+    /// The CMS over `content_digest`: signed attributes, the custodian's signature, the chain.
+    fn signed_data(&self, content_digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
+        let attributes = cms::signed_attributes(&self.identity, content_digest)?;
+        let signature = self
+            .signer
+            .sign(&cms::signed_attributes_der(&attributes)?)?;
+        let algorithm = algorithm_oid(self.signer.algorithm());
+        Ok(cms::signed_data(
+            &self.identity,
+            attributes,
+            algorithm,
+            &signature,
+        )?)
+    }
+}
+
+/// The DocMDP rules an existing certification imposes (ISO 32000-2 §12.8.2.2).
+fn check_permissions(form: &FormState, request: &SignatureRequest) -> Result<(), SignError> {
+    if form.certification_level() == Some(DocMdpPermission::NoChanges as i64) {
         return Err(SignError::CertifiedNoChanges);
     }
     if request.certify.is_some() && form.has_signatures() {
@@ -130,35 +197,7 @@ pub fn sign_pdf(
     if form.certification_level().is_some() && request.visible.is_some() {
         return Err(SignError::VisibleAfterCertification);
     }
-    let contents_len = placeholder_len(&identity, signer.algorithm(), request.timestamp_reserve)?;
-    let mut update = IncrementalUpdate::new(&file);
-    let signature_id = update.allocate();
-    let name = identity.common_name().unwrap_or_else(|| "oneseal".into());
-    update.set(
-        signature_id,
-        signature_dictionary(request, &name, contents_len),
-    );
-    update.watch(signature_id, b"ByteRange");
-    update.watch(signature_id, b"Contents");
-    form.add_signature_field(&file, &mut update, signature_id, request, &name)?;
-    let written = update.write(&file, document_id(&file, request))?;
-    let mut output = written.bytes;
-    let contents_at = position(&written.positions, signature_id, b"Contents")?;
-    let byte_range_at = position(&written.positions, signature_id, b"ByteRange")?;
-    let gap_end = contents_at + 2 * contents_len + 2;
-    let byte_range = [0, contents_at, gap_end, output.len() - gap_end];
-    patch_byte_range(&mut output, byte_range_at, byte_range)?;
-    let content_digest = digest_ranges(&output, contents_at, gap_end);
-    let attributes = cms::signed_attributes(&identity, &content_digest)?;
-    let signature = signer.sign(&cms::signed_attributes_der(&attributes)?)?;
-    let cms = cms::signed_data(
-        &identity,
-        attributes,
-        algorithm_oid(signer.algorithm()),
-        &signature,
-    )?;
-    patch_contents(&mut output, contents_at, contents_len, &cms)?;
-    Ok(output)
+    Ok(())
 }
 
 fn validate_request(request: &SignatureRequest) -> Result<(), SignError> {
@@ -184,16 +223,14 @@ fn validate_request(request: &SignatureRequest) -> Result<(), SignError> {
     Ok(())
 }
 
-/// `/Contents` size in bytes: the largest CMS this signer can produce, plus the reserve.
-fn placeholder_len(
+/// The largest CMS this signer can produce: its signature at the algorithm's widest.
+fn widest_cms_len(
     identity: &SignerIdentity,
     algorithm: SignatureAlgorithm,
-    reserve: usize,
 ) -> Result<usize, SignError> {
     let attributes = cms::signed_attributes(identity, &[0; 32])?;
     let widest = vec![0xff; algorithm.max_signature_len()];
-    let cms = cms::signed_data(identity, attributes, algorithm_oid(algorithm), &widest)?;
-    Ok(cms.len() + reserve)
+    Ok(cms::signed_data(identity, attributes, algorithm_oid(algorithm), &widest)?.len())
 }
 
 fn algorithm_oid(algorithm: SignatureAlgorithm) -> const_oid::ObjectIdentifier {
@@ -351,11 +388,10 @@ fn patch_contents(
     if cms.len() > capacity {
         return Err(internal("the CMS outgrew its placeholder"));
     }
-    let hex = crate::pdf::hex_upper(cms);
     let slot = output
-        .get_mut(at + 1..at + 1 + hex.len())
+        .get_mut(at + 1..at + 1 + 2 * cms.len())
         .ok_or_else(|| internal("Contents slot out of range"))?;
-    slot.copy_from_slice(&hex);
+    crate::pdf::hex_upper_into(slot, cms);
     Ok(())
 }
 

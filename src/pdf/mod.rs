@@ -13,7 +13,7 @@ mod xref;
 
 pub use file::{Page, PdfFile, rectangle};
 pub use object::{Dictionary, IndirectValue, Object, ObjectId, Real, StringForm};
-pub use write::{IncrementalUpdate, WrittenUpdate, hex_upper, serialize};
+pub use write::{IncrementalUpdate, WrittenUpdate, hex_upper_into, serialize};
 pub use xref::XrefForm;
 
 /// Limits on an untrusted PDF.

@@ -245,25 +245,33 @@ fn write_literal(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Hex digits, uppercase.
 pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.reserve(bytes.len() * 2 + 2);
     out.push(b'<');
-    out.extend_from_slice(&hex_upper(bytes));
+    let start = out.len();
+    out.resize(start + bytes.len() * 2, b'0');
+    if let Some(slot) = out.get_mut(start..) {
+        hex_upper_into(slot, bytes);
+    }
     out.push(b'>');
 }
 
-/// Bytes as uppercase hex, through a lookup table: large `/Contents` strings are written often.
-pub fn hex_upper(bytes: &[u8]) -> Vec<u8> {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = Vec::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        // Both indices are below 16, the table's length.
-        #[allow(clippy::indexing_slicing)]
-        out.extend_from_slice(&[
-            DIGITS[usize::from(byte >> 4)],
-            DIGITS[usize::from(byte & 0x0f)],
-        ]);
+/// Writes `bytes` as uppercase hex into `slot`, two digits per byte, as far as `slot` reaches.
+/// A table of digit pairs: the `/Contents` of every signature passes through here.
+pub fn hex_upper_into(slot: &mut [u8], bytes: &[u8]) {
+    static PAIRS: [[u8; 2]; 256] = {
+        const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+        let mut table = [[0u8; 2]; 256];
+        let mut byte = 0;
+        while byte < 256 {
+            table[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
+            byte += 1;
+        }
+        table
+    };
+    for (pair, &byte) in slot.chunks_exact_mut(2).zip(bytes) {
+        if let Some(digits) = PAIRS.get(usize::from(byte)) {
+            pair.copy_from_slice(digits);
+        }
     }
-    out
 }
 
 /// Runs of consecutive object numbers, for subsection headers and `/Index`.
