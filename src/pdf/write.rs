@@ -257,6 +257,8 @@ pub(crate) fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Writes `bytes` as uppercase hex into `slot`, two digits per byte, as far as `slot` reaches.
 /// A table of digit pairs: the `/Contents` of every signature passes through here.
 pub fn hex_upper_into(slot: &mut [u8], bytes: &[u8]) {
+    // Built at compile time; every index is below the array lengths (256 and 16).
+    #[allow(clippy::indexing_slicing)]
     static PAIRS: [[u8; 2]; 256] = {
         const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
         let mut table = [[0u8; 2]; 256];
