@@ -2,9 +2,10 @@
 """Turn one benchmark run into the tables of BENCHMARKS.md.
 
 Reads criterion's estimates (target/criterion/<group>/<file>/new/estimates.json), the pyHanko
-peer's JSON and hyperfine's JSON from the same run; prints Markdown: per file oneseal median,
-floor (SHA-256 pass + one ECDSA P-256 signature + copy and 20 KB revision), ratio to floor,
-pyHanko median and oneseal/pyHanko; then each target, met or missed, with the figure.
+peer's JSON and hyperfine's JSON from the same run; prints Markdown: per file the medians of
+oneseal's `sign_pdf` and of a prepared `Seal::sign`, the floor (SHA-256 pass + one ECDSA P-256
+signature + copy and 20 KB revision), ratios to the floor, pyHanko's median and oneseal/pyHanko;
+then each target, met or missed, with the figure.
 
 Usage:
   python benches/peers/report.py --criterion target/criterion --peer PEER.json --cli CLI.json
@@ -33,27 +34,30 @@ def main() -> int:
     rows, verdicts = [], []
     for name in FILES:
         sign_ms = median_ms(args.criterion, "sign_pdf", name)
+        seal_ms = median_ms(args.criterion, "seal_sign", name)
         sha_ms = median_ms(args.criterion, "floor_sha256", name)
         copy_ms = median_ms(args.criterion, "floor_copy_revision", name)
         floor_ms = sha_ms + ecdsa_ms + copy_ms
-        ratio = sign_ms / floor_ms
         peer_ms = peer[name]["median_ms"]
         size_mb = peer[name]["bytes"] / 1e6
         size = f"{size_mb:.2f} MB" if size_mb >= 1 else f"{peer[name]['bytes'] / 1e3:.1f} kB"
         rows.append(
-            f"| {name} | {size} | {fmt(sign_ms)} | {size_mb / sign_ms * 1e3:,.0f} MB/s "
-            f"| {fmt(floor_ms)} ({fmt(sha_ms)} + {fmt(ecdsa_ms)} + {fmt(copy_ms)}) "
-            f"| {ratio:.2f}x | {fmt(peer_ms)} | {sign_ms / peer_ms:.3f} ({peer_ms / sign_ms:,.0f}x faster) |"
+            f"| {name} | {size} | {fmt(sign_ms)} | {fmt(seal_ms)} "
+            f"| {fmt(floor_ms)} = {fmt(sha_ms)} + {fmt(ecdsa_ms)} + {fmt(copy_ms)} "
+            f"| {sign_ms / floor_ms:.2f}x | {seal_ms / floor_ms:.2f}x "
+            f"| {fmt(peer_ms)} | {sign_ms / peer_ms:.4f} ({peer_ms / sign_ms:,.0f}x faster) |"
         )
         limit = FLOOR_TARGETS[name]
         verdicts.append(
-            f"| {name}: within {limit}x of the floor | {ratio:.2f}x | {'met' if ratio <= limit else 'MISSED'} |"
+            verdict(f"{name}: within {limit}x of the floor", sign_ms / floor_ms <= limit,
+                    seal_ms / floor_ms <= limit,
+                    f"sign_pdf {sign_ms / floor_ms:.2f}x; Seal::sign {seal_ms / floor_ms:.2f}x")
         )
         if name == "one-page.pdf":
-            per_second = 1e3 / sign_ms
             verdicts.append(
-                f"| one-page.pdf: ≥ 10,000 signatures/s on one core | {per_second:,.0f}/s "
-                f"| {'met' if per_second >= 10_000 else 'MISSED'} |"
+                verdict("one-page.pdf: ≥ 10,000 signatures/s on one core", sign_ms <= 0.1,
+                        seal_ms <= 0.1,
+                        f"sign_pdf {1e3 / sign_ms:,.0f}/s; Seal::sign {1e3 / seal_ms:,.0f}/s")
             )
 
     if args.cli and args.cli.exists():
@@ -67,15 +71,27 @@ def main() -> int:
     else:
         verdicts.append("| cold CLI < 10 ms wall | not measured | not claimed |")
 
-    print("| file | size | oneseal median | throughput | floor (sha256 + ecdsa + copy) "
-          "| oneseal / floor | pyHanko median | oneseal / pyHanko |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| file | size | oneseal `sign_pdf` median | `Seal::sign` median "
+          "| floor = SHA-256 + ECDSA + copy | `sign_pdf` / floor | `Seal::sign` / floor "
+          "| pyHanko median | `sign_pdf` / pyHanko |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
     print()
     print("| target | measured | verdict |")
     print("|---|---:|---|")
     print("\n".join(verdicts))
     return 0
+
+
+def verdict(target: str, met: bool, met_prepared: bool, measured: str) -> str:
+    """Judged on `sign_pdf`, the specified API; says so when only the prepared Seal meets it."""
+    if met:
+        word = "met"
+    elif met_prepared:
+        word = "MISSED by `sign_pdf`; met by `Seal::sign`"
+    else:
+        word = "MISSED"
+    return f"| {target} | {measured} | {word} |"
 
 
 def median_ms(root: Path, group: str, bench: str) -> float:
