@@ -8,3 +8,4 @@ pub mod pdf;
 pub mod pki;
 pub mod seal;
 pub mod sign;
+pub mod verify;

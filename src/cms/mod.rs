@@ -242,6 +242,56 @@ pub fn parse_signed_data(contents: &[u8]) -> Result<SignedData, CmsError> {
     Ok(info.content.decode_as::<SignedData>()?)
 }
 
+/// A signature read back from a PDF: the typed SignedData and, byte for byte, the signed
+/// attributes it was computed over (RFC 5652 §5.4: verify the original encoding, not ours).
+#[derive(Clone, Debug)]
+pub struct ParsedSignature {
+    pub signed_data: SignedData,
+    /// The first SignerInfo's signed attributes with the SET OF tag (0x31) restored.
+    pub signed_attributes_der: Option<Vec<u8>>,
+}
+
+/// Parses `/Contents`: the SignedData and the raw signed attributes of its first SignerInfo.
+pub fn parse_signature(contents: &[u8]) -> Result<ParsedSignature, CmsError> {
+    let signed_data = parse_signed_data(contents)?;
+    let signed_attributes_der = raw_signed_attributes(contents)?;
+    Ok(ParsedSignature {
+        signed_data,
+        signed_attributes_der,
+    })
+}
+
+/// Walks ContentInfo → SignedData → first SignerInfo with der's reader to take the
+/// `[0] IMPLICIT SignedAttributes` TLV as it was written.
+fn raw_signed_attributes(contents: &[u8]) -> Result<Option<Vec<u8>>, CmsError> {
+    use der::{Header, Reader, Tag, TagNumber};
+    let mut reader = der::SliceReader::new(contents)?;
+    let is_context = |tag: Tag, number: u32| matches!(tag, Tag::ContextSpecific { number: TagNumber(n), .. } if n == number);
+    Header::decode(&mut reader)?; // ContentInfo
+    reader.tlv_bytes()?; // contentType
+    Header::decode(&mut reader)?; // [0] EXPLICIT content
+    Header::decode(&mut reader)?; // SignedData
+    for _ in 0..3 {
+        reader.tlv_bytes()?; // version, digestAlgorithms, encapContentInfo
+    }
+    while is_context(Tag::peek(&reader)?, 0) || is_context(Tag::peek(&reader)?, 1) {
+        reader.tlv_bytes()?; // certificates, crls
+    }
+    Header::decode(&mut reader)?; // signerInfos
+    Header::decode(&mut reader)?; // first SignerInfo
+    for _ in 0..3 {
+        reader.tlv_bytes()?; // version, sid, digestAlgorithm
+    }
+    if !is_context(Tag::peek(&reader)?, 0) {
+        return Ok(None);
+    }
+    let mut raw = reader.tlv_bytes()?.to_vec();
+    if let Some(tag) = raw.first_mut() {
+        *tag = 0x31;
+    }
+    Ok(Some(raw))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use oneseal::pdf::Limits;
 use oneseal::seal::load_key_directory;
 use oneseal::sign::{DocMdpPermission, SignatureRequest, VisibleSignature, sign_pdf};
@@ -47,7 +47,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         max_input_bytes: args.max_size,
         ..Limits::default()
     };
-    let input = read_limited(&args.input, limits.max_input_bytes)?;
+    let input = super::read_limited(&args.input, limits.max_input_bytes, "sign")?;
     let signer = load_key_directory(&args.keys)
         .with_context(|| format!("cannot load the seal from {}", args.keys.display()))?;
     let mut request = SignatureRequest::new(time::OffsetDateTime::now_utc());
@@ -62,20 +62,6 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot sign {}", args.input.display()))?;
     write_atomically(&args.out, &signed)
         .with_context(|| format!("cannot write {}", args.out.display()))
-}
-
-/// Reads `path`, refusing before reading when it is over `limit` bytes.
-fn read_limited(path: &Path, limit: usize) -> anyhow::Result<Vec<u8>> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .len();
-    if size > limit as u64 {
-        bail!(
-            "cannot sign {}: the file is {size} bytes, over the limit of {limit} bytes",
-            path.display()
-        );
-    }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Writes to a temporary file beside `path`, then renames it over: no partial output is left.

@@ -85,6 +85,16 @@ impl<'a> PdfFile<'a> {
         self.xref.newest_form()
     }
 
+    /// Byte offsets of every cross-reference section, newest first.
+    pub fn section_offsets(&self) -> Vec<usize> {
+        self.xref.section_offsets()
+    }
+
+    /// Object numbers written by sections other than those at `known` offsets.
+    pub fn numbers_written_outside(&self, known: &[usize]) -> Vec<u32> {
+        self.xref.numbers_outside(self.bytes, known)
+    }
+
     /// Byte offset of the newest cross-reference section, for the update's `/Prev`.
     pub fn newest_xref_offset(&self) -> usize {
         self.xref.newest_offset
@@ -119,6 +129,50 @@ impl<'a> PdfFile<'a> {
                 self.object_in_stream(id, stream, index)?,
             )),
         }
+    }
+
+    /// The id (with its generation) under which object `number` is currently stored.
+    pub fn current_id(&self, number: u32) -> Option<ObjectId> {
+        match self.xref.lookup(self.bytes, number)? {
+            XrefEntry::InFile { generation, .. } => Some(ObjectId::new(number, generation)),
+            XrefEntry::InStream { .. } => Some(ObjectId::new(number, 0)),
+            XrefEntry::Free => None,
+        }
+    }
+
+    /// Every page's id in document order, reading at most `max` page tree nodes.
+    pub fn page_ids(&self, max: usize) -> Result<Vec<ObjectId>, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let root = catalog
+            .get(b"Pages")
+            .cloned()
+            .ok_or_else(|| PdfError::Structure("the catalog has no /Pages".into()))?;
+        let mut pages = Vec::new();
+        let mut stack = vec![(root, 0usize)];
+        let mut visited = 0usize;
+        while let Some((node, depth)) = stack.pop() {
+            visited += 1;
+            if visited > max || depth > MAX_PAGE_TREE_DEPTH {
+                return Err(PdfError::Structure(
+                    "the page tree is too large or too deep".into(),
+                ));
+            }
+            let Object::Reference(id) = node else {
+                continue;
+            };
+            let dictionary = self.resolve_dictionary(&node, "a page tree node")?;
+            match dictionary
+                .get(b"Kids")
+                .map(|k| self.resolve(k))
+                .transpose()?
+            {
+                Some(Object::Array(kids)) if dictionary.name(b"Type") != Some(b"Page") => {
+                    stack.extend(kids.into_iter().rev().map(|kid| (kid, depth + 1)));
+                }
+                _ => pages.push(id),
+            }
+        }
+        Ok(pages)
     }
 
     /// Follows references until a direct object; streams resolve to their dictionary.

@@ -4,6 +4,7 @@
 //! Pure: bytes in, bytes out.
 
 mod file;
+mod form;
 mod lexer;
 pub mod object;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod write;
 mod xref;
 
 pub use file::{Page, PdfFile, rectangle};
+pub use form::{FormField, form_fields};
 pub use object::{Dictionary, IndirectValue, Object, ObjectId, Real, StringForm};
 pub use write::{IncrementalUpdate, WrittenUpdate, hex_upper_into, serialize};
 pub use xref::XrefForm;

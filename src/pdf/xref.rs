@@ -37,6 +37,7 @@ pub(crate) struct XrefChain {
 }
 
 struct Section {
+    offset: usize,
     table: Option<Table>,
     streams: Vec<StreamTable>,
     trailer: Dictionary,
@@ -80,7 +81,7 @@ impl XrefChain {
                 None => None,
                 Some(prev) => Some(offset_value(prev)?),
             };
-            sections.push(section);
+            sections.push(Section { offset, ..section });
         }
         Ok(Self {
             sections,
@@ -121,6 +122,32 @@ impl XrefChain {
             }
         }
         None
+    }
+
+    /// Byte offsets of every section, newest first.
+    pub(crate) fn section_offsets(&self) -> Vec<usize> {
+        self.sections.iter().map(|s| s.offset).collect()
+    }
+
+    /// Object numbers listed by the sections whose offsets are not in `known`: what the
+    /// revisions after a known prefix wrote.
+    pub(crate) fn numbers_outside(&self, bytes: &[u8], known: &[usize]) -> Vec<u32> {
+        let mut numbers = Vec::new();
+        for section in self.sections.iter().filter(|s| !known.contains(&s.offset)) {
+            let mut collect = |number: u32, _: XrefEntry| -> Result<(), PdfError> {
+                numbers.push(number);
+                Ok(())
+            };
+            if let Some(table) = &section.table {
+                let _ = table.try_for_each(bytes, &mut collect);
+            }
+            for stream in &section.streams {
+                let _ = stream.try_for_each(&mut collect);
+            }
+        }
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
     }
 
     /// Calls `check` with every in-file entry of every section, refusing more than `max` entries;
@@ -209,6 +236,7 @@ fn read_section(bytes: &[u8], offset: usize, budget: &mut usize) -> Result<Secti
             streams.push(table);
         }
         Ok(Section {
+            offset,
             table: Some(table),
             streams,
             trailer,
@@ -216,6 +244,7 @@ fn read_section(bytes: &[u8], offset: usize, budget: &mut usize) -> Result<Secti
     } else {
         let (trailer, table) = read_xref_stream(bytes, offset, budget)?;
         Ok(Section {
+            offset,
             table: None,
             streams: vec![table],
             trailer,

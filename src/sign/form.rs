@@ -4,10 +4,6 @@
 use super::{DocMdpPermission, SignError, SignatureRequest, appearance};
 use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile};
 
-/// Most field nodes read from a form before it is refused as hostile.
-const MAX_FIELD_NODES: usize = 50_000;
-/// Deepest field hierarchy accepted.
-const MAX_FIELD_DEPTH: usize = 32;
 /// Annotation flags: Print (bit 3) and Locked (bit 8) (ISO 32000-2 §12.5.3).
 const WIDGET_FLAGS: i64 = 4 | 128;
 
@@ -291,67 +287,16 @@ fn append_in_place(
     Ok(dictionary)
 }
 
-/// Walks the field tree (§12.7.4) collecting fully qualified names and signature state.
 fn read_fields(file: &PdfFile<'_>, form: &Dictionary) -> Result<Vec<Field>, PdfError> {
-    let roots = match form.get(b"Fields") {
-        Some(fields) => match file.resolve(fields)? {
-            Object::Array(items) => items,
-            _ => Vec::new(),
-        },
-        None => Vec::new(),
-    };
-    let mut stack: Vec<(Object, String, bool, usize)> = roots
+    Ok(crate::pdf::form_fields(file, form)?
         .into_iter()
-        .rev()
-        .map(|o| (o, String::new(), false, 0))
-        .collect();
-    let mut fields = Vec::new();
-    let mut visited = 0usize;
-    while let Some((node, parent, inherited_sig, depth)) = stack.pop() {
-        visited += 1;
-        if visited > MAX_FIELD_NODES || depth > MAX_FIELD_DEPTH {
-            return Err(PdfError::Structure(
-                "the form's field tree is too large or too deep".into(),
-            ));
-        }
-        let id = match node {
-            Object::Reference(id) => Some(id),
-            _ => None,
-        };
-        let Object::Dictionary(dictionary) = file.resolve(&node)? else {
-            continue;
-        };
-        let partial = dictionary.get(b"T").and_then(|t| match t {
-            Object::String(bytes, _) => Some(crate::pdf::object::decode_text(bytes)),
-            _ => None,
-        });
-        let name = match (&partial, parent.is_empty()) {
-            (Some(p), true) => p.clone(),
-            (Some(p), false) => format!("{parent}.{p}"),
-            (None, _) => parent.clone(),
-        };
-        let signature = dictionary
-            .name(b"FT")
-            .map_or(inherited_sig, |ft| ft == b"Sig");
-        if partial.is_some() {
-            fields.push(Field {
-                name: name.clone(),
-                id,
-                signature,
-                signed: dictionary.get(b"V").is_some_and(|v| *v != Object::Null),
-            });
-        }
-        if let Some(kids) = dictionary.get(b"Kids")
-            && let Object::Array(kids) = file.resolve(kids)?
-        {
-            stack.extend(
-                kids.into_iter()
-                    .rev()
-                    .map(|kid| (kid, name.clone(), signature, depth + 1)),
-            );
-        }
-    }
-    Ok(fields)
+        .map(|field| Field {
+            signed: field.value.is_some(),
+            name: field.name,
+            id: field.id,
+            signature: field.signature,
+        })
+        .collect())
 }
 
 /// The `P` of the certification signature named by `/Perms /DocMDP` (§12.8.2.2), default 2.

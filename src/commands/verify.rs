@@ -1,0 +1,62 @@
+//! `oneseal verify`: read the file and the trust anchors, verify, print, and exit 0/1/2.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use oneseal::pdf::Limits;
+use oneseal::verify::text::{Language, render};
+use oneseal::verify::{Policy, TrustAnchors, verify};
+
+/// Arguments of `oneseal verify`.
+#[derive(clap::Args)]
+pub struct VerifyArgs {
+    /// The PDF to verify.
+    input: PathBuf,
+    /// A trusted root certificate (PEM, may hold several, or DER); repeatable.
+    #[arg(long = "trust", required = true)]
+    trust: Vec<PathBuf>,
+    /// Print the report as JSON (schema: docs/verify-report.md).
+    #[arg(long)]
+    json: bool,
+    /// Language of the text report: en or zh.
+    #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+    lang: String,
+    /// Refuse inputs larger than this many bytes.
+    #[arg(long, env = "ONESEAL_MAX_PDF_BYTES", default_value_t = Limits::default().max_input_bytes)]
+    max_size: usize,
+}
+
+/// Exit status: 0 passed, 1 failed or indeterminate, 2 unreadable (returned as an error).
+pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
+    let mut anchors = TrustAnchors::new();
+    for path in &args.trust {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        anchors
+            .add_pem_or_der(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
+    let limits = Limits {
+        max_input_bytes: args.max_size,
+        ..Limits::default()
+    };
+    let input = super::read_limited(&args.input, limits.max_input_bytes, "verify")?;
+    let mut policy = Policy::new(time::OffsetDateTime::now_utc());
+    policy.limits = limits;
+    let report = verify(&input, &anchors, &policy)
+        .with_context(|| format!("cannot verify {}", args.input.display()))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("cannot write the report")?
+        );
+    } else {
+        let language = if args.lang == "zh" {
+            Language::Chinese
+        } else {
+            Language::English
+        };
+        print!("{}", render(&report, language));
+    }
+    Ok(if report.passed() { 0 } else { 1 })
+}

@@ -1,0 +1,196 @@
+//! The signer's certificate path to a trust anchor (RFC 5280 §6) via rustls-webpki, plus the
+//! key-usage rules for signers that webpki leaves to us.
+
+use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
+use time::OffsetDateTime;
+use webpki::{
+    EndEntityCert, Error as WebpkiError, ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeIdIter,
+};
+
+use super::{Indication, SubIndication};
+
+/// The certificates a verifier trusts, DER. Only these end a path.
+#[derive(Clone, Debug, Default)]
+pub struct TrustAnchors {
+    certificates: Vec<Vec<u8>>,
+}
+
+impl TrustAnchors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds every certificate of a PEM file (or one DER certificate).
+    pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        if !bytes.starts_with(b"-----") && bytes.first() == Some(&0x30) {
+            self.certificates.push(bytes.to_vec());
+            return Ok(1);
+        }
+        let mut added = 0;
+        for pem in x509_parser::pem::Pem::iter_from_buffer(bytes) {
+            let pem = pem.map_err(|e| format!("not a PEM certificate file: {e}"))?;
+            if pem.label == "CERTIFICATE" {
+                self.certificates.push(pem.contents);
+                added += 1;
+            }
+        }
+        if added == 0 {
+            return Err("no CERTIFICATE in the file".into());
+        }
+        Ok(added)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.certificates.is_empty()
+    }
+}
+
+/// A path problem, already in ETSI terms.
+pub(crate) struct PathFailure {
+    pub indication: Indication,
+    pub sub_indication: SubIndication,
+    pub message: String,
+}
+
+/// Extended key usages a document signer may carry, as Acrobat accepts them: e-mail protection,
+/// document signing (RFC 9336), any usage, Adobe Authentic Documents, Microsoft document signing.
+const SIGNER_USAGES: [&[u8]; 5] = [
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04],
+    &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24],
+    &[0x55, 0x1d, 0x25, 0x00],
+    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x2f, 0x01, 0x01, 0x05],
+    &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x03, 0x0c],
+];
+
+struct DocumentSigning;
+
+impl ExtendedKeyUsageValidator for DocumentSigning {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), WebpkiError> {
+        let mut empty = true;
+        for id in iter {
+            empty = false;
+            let id = id?;
+            if SIGNER_USAGES
+                .iter()
+                .any(|usage| KeyPurposeId::new(usage) == id)
+            {
+                return Ok(());
+            }
+        }
+        // The context variant's fields are private to webpki; the plain one says the same.
+        #[allow(deprecated)]
+        let missing = WebpkiError::RequiredEkuNotFound;
+        if empty { Ok(()) } else { Err(missing) }
+    }
+}
+
+/// Validates `signer` (DER) with the CMS's other certificates as intermediates, at
+/// `validation_time`; an expiry is told apart from a path that was never valid at `claimed`.
+pub(crate) fn validate(
+    signer: &[u8],
+    intermediates: &[Vec<u8>],
+    anchors: &TrustAnchors,
+    validation_time: OffsetDateTime,
+    claimed: Option<OffsetDateTime>,
+) -> Result<(), PathFailure> {
+    check_signer_key_usage(signer)?;
+    let anchor_ders: Vec<CertificateDer<'_>> = anchors
+        .certificates
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    let trust: Vec<TrustAnchor<'_>> = anchor_ders
+        .iter()
+        .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
+        .collect();
+    let intermediates: Vec<CertificateDer<'_>> = intermediates
+        .iter()
+        .map(|c| CertificateDer::from(c.as_slice()))
+        .collect();
+    let signer_der = CertificateDer::from(signer);
+    let end_entity = EndEntityCert::try_from(&signer_der).map_err(|e| {
+        failure(
+            SubIndication::FormatFailure,
+            format!("the signer's certificate cannot be read: {e}"),
+        )
+    })?;
+    let at = |time: OffsetDateTime| {
+        let seconds = u64::try_from(time.unix_timestamp()).unwrap_or(0);
+        end_entity.verify_for_usage(
+            webpki::ALL_VERIFICATION_ALGS,
+            &trust,
+            &intermediates,
+            UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds)),
+            DocumentSigning,
+            None,
+            None,
+        )
+    };
+    match at(validation_time) {
+        Ok(_) => Ok(()),
+        Err(WebpkiError::CertExpired { .. }) => Err(match claimed.map(at) {
+            Some(Ok(_)) => failure(
+                SubIndication::OutOfBoundsNoPoe,
+                "the signer's certificate has expired, and nothing proves the signature was made while it was valid".into(),
+            ),
+            _ => failure(SubIndication::OutOfBoundsNoPoe, "the signer's certificate has expired".into()),
+        }),
+        Err(WebpkiError::CertNotValidYet { .. }) => Err(failure(SubIndication::NotYetValid, "the signer's certificate is not valid yet".into())),
+        Err(error) => Err(map_error(error)),
+    }
+}
+
+#[allow(deprecated)] // matches both forms webpki may return
+fn map_error(error: WebpkiError) -> PathFailure {
+    match error {
+        WebpkiError::UnknownIssuer => failure(
+            SubIndication::NoCertificateChainFound,
+            "no path from the signer's certificate to a trusted root".into(),
+        ),
+        WebpkiError::RequiredEkuNotFound | WebpkiError::RequiredEkuNotFoundContext(_) => failure(
+            SubIndication::ChainConstraintsFailure,
+            "the signer's certificate is not meant for signing documents (extended key usage)"
+                .into(),
+        ),
+        other => failure(
+            SubIndication::ChainConstraintsFailure,
+            format!("the certificate path is not valid: {other:?}"),
+        ),
+    }
+}
+
+fn failure(sub_indication: SubIndication, message: String) -> PathFailure {
+    let indication = match sub_indication {
+        SubIndication::FormatFailure => Indication::TotalFailed,
+        _ => Indication::Indeterminate,
+    };
+    PathFailure {
+        indication,
+        sub_indication,
+        message,
+    }
+}
+
+/// A signer's certificate must allow digitalSignature or nonRepudiation when it names usages
+/// (RFC 5280 §4.2.1.3; ETSI EN 319 412-2 §4.3.2).
+fn check_signer_key_usage(signer: &[u8]) -> Result<(), PathFailure> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(signer).map_err(|e| {
+        failure(
+            SubIndication::FormatFailure,
+            format!("the signer's certificate cannot be read: {e}"),
+        )
+    })?;
+    match certificate.key_usage() {
+        Ok(Some(usage)) if !usage.value.digital_signature() && !usage.value.non_repudiation() => {
+            Err(failure(
+                SubIndication::ChainConstraintsFailure,
+                "the signer's certificate does not allow digital signatures (key usage)".into(),
+            ))
+        }
+        Ok(_) => Ok(()),
+        Err(e) => Err(failure(
+            SubIndication::FormatFailure,
+            format!("the signer's key usage cannot be read: {e}"),
+        )),
+    }
+}

@@ -1,0 +1,435 @@
+//! Revisions and what each changed (ISO 32000-2 §7.5.6, §12.8.2.2): every object a later
+//! revision rewrote is compared with its signed version and classified as permitted or not.
+
+use std::collections::HashMap;
+
+use super::{Modification, Policy, VerifyError};
+use crate::pdf::{Dictionary, IndirectValue, Object, ObjectId, PdfFile};
+
+/// One revision: the file as it stood at one `%%EOF`.
+pub(crate) struct Revision<'a> {
+    /// 1-based.
+    pub number: usize,
+    /// Byte length of the file at this revision.
+    pub end: usize,
+    pub file: PdfFile<'a>,
+    pub sections: Vec<usize>,
+}
+
+/// Splits `pdf` into revisions: each `%%EOF` whose prefix opens as a PDF with a new section.
+/// Prefixes that do not open (a linearized file's first-page trailer) are not revisions.
+pub(crate) fn revisions<'a>(
+    pdf: &'a [u8],
+    whole: PdfFile<'a>,
+    policy: &Policy,
+) -> Result<Vec<Revision<'a>>, VerifyError> {
+    let whole_sections = whole.section_offsets();
+    let mut revisions: Vec<Revision<'a>> = Vec::new();
+    for end in eof_ends(pdf).into_iter().filter(|&end| end < pdf.len()) {
+        let Some(prefix) = pdf.get(..end) else {
+            continue;
+        };
+        let Ok(file) = PdfFile::open(prefix, policy.limits) else {
+            continue;
+        };
+        let sections = file.section_offsets();
+        let new_sections = revisions
+            .last()
+            .is_none_or(|last| last.sections != sections);
+        if new_sections && sections.iter().all(|s| whole_sections.contains(s)) {
+            if revisions.len() >= policy.max_revisions {
+                return Err(VerifyError::TooManyRevisions(policy.max_revisions));
+            }
+            revisions.push(Revision {
+                number: revisions.len() + 1,
+                end,
+                file,
+                sections,
+            });
+        }
+    }
+    if revisions
+        .last()
+        .is_none_or(|last| last.sections != whole_sections)
+    {
+        revisions.push(Revision {
+            number: revisions.len() + 1,
+            end: pdf.len(),
+            file: whole,
+            sections: whole_sections,
+        });
+    } else if let Some(last) = revisions.last_mut() {
+        // Only trailing bytes after the final %%EOF: the whole file is that revision.
+        last.end = pdf.len();
+        last.file = whole;
+    }
+    Ok(revisions)
+}
+
+/// Offsets just past each `%%EOF` and its end-of-line.
+fn eof_ends(pdf: &[u8]) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut from = 0;
+    while let Some(at) = pdf
+        .get(from..)
+        .and_then(|rest| rest.windows(5).position(|w| w == b"%%EOF"))
+    {
+        let mut end = from + at + 5;
+        if pdf.get(end) == Some(&b'\r') {
+            end += 1;
+        }
+        if pdf.get(end) == Some(&b'\n') {
+            end += 1;
+        }
+        ends.push(end);
+        from = end;
+    }
+    ends
+}
+
+/// What the revisions after `signed` (1-based) changed, judged under DocMDP `level`
+/// (none: an approval signature, which tolerates form filling, signing and annotations).
+pub(crate) fn after(
+    revisions: &[Revision<'_>],
+    signed: usize,
+    level: Option<i64>,
+) -> Result<Vec<Modification>, VerifyError> {
+    let mut found = Vec::new();
+    let Some(base) = revisions.get(signed.saturating_sub(1)) else {
+        return Ok(found);
+    };
+    let context = Context::new(&base.file, level.unwrap_or(3));
+    for pair in revisions.windows(2).skip(signed.saturating_sub(1)) {
+        let [previous, current] = pair else { continue };
+        for number in current.file.numbers_written_outside(&previous.sections) {
+            let old = value(&previous.file, number);
+            let new = value(&current.file, number);
+            if let Some((description, permitted)) =
+                context.classify(number, old.as_ref(), new.as_ref(), &current.file)
+            {
+                found.push(Modification {
+                    revision: current.number,
+                    description: format!("{description} in revision {}", current.number),
+                    permitted,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn value<'a>(file: &PdfFile<'a>, number: u32) -> Option<IndirectValue<'a>> {
+    let id = file.current_id(number)?;
+    match file.object(id) {
+        Ok(IndirectValue::Object(Object::Null)) | Err(_) => None,
+        Ok(value) => Some(value),
+    }
+}
+
+/// What the signed revision looked like: which object is the catalog, a page, a content stream.
+struct Context {
+    level: i64,
+    catalog: Option<ObjectId>,
+    info: Option<ObjectId>,
+    pages: HashMap<u32, usize>,
+    contents: HashMap<u32, usize>,
+    annotation_arrays: HashMap<u32, usize>,
+    acroform: Option<u32>,
+    fields_array: Option<u32>,
+}
+
+impl Context {
+    fn new(file: &PdfFile<'_>, level: i64) -> Self {
+        let catalog = file.catalog().ok();
+        let mut context = Self {
+            level,
+            catalog: catalog.as_ref().map(|(id, _)| *id),
+            info: file.trailer().reference(b"Info"),
+            pages: HashMap::new(),
+            contents: HashMap::new(),
+            annotation_arrays: HashMap::new(),
+            acroform: None,
+            fields_array: None,
+        };
+        for (index, page_id) in file
+            .page_ids(100_000)
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+        {
+            context.pages.insert(page_id.number, index + 1);
+            let Ok(page) = file.resolve_dictionary(&Object::Reference(page_id), "page") else {
+                continue;
+            };
+            if let Some(Object::Reference(annots)) = page.get(b"Annots") {
+                context.annotation_arrays.insert(annots.number, index + 1);
+            }
+            let contents = match page.get(b"Contents") {
+                Some(Object::Reference(id)) => match file.resolve(&Object::Reference(*id)) {
+                    Ok(Object::Array(items)) => {
+                        context.contents.insert(id.number, index + 1);
+                        items
+                    }
+                    _ => vec![Object::Reference(*id)],
+                },
+                Some(Object::Array(items)) => items.clone(),
+                _ => Vec::new(),
+            };
+            for item in contents {
+                if let Object::Reference(id) = item {
+                    context.contents.insert(id.number, index + 1);
+                }
+            }
+        }
+        if let Some((_, catalog)) = &catalog
+            && let Some(Object::Reference(form)) = catalog.get(b"AcroForm")
+        {
+            context.acroform = Some(form.number);
+            if let Ok(form) = file.resolve_dictionary(&Object::Reference(*form), "AcroForm")
+                && let Some(Object::Reference(fields)) = form.get(b"Fields")
+            {
+                context.fields_array = Some(fields.number);
+            }
+        }
+        context
+    }
+
+    /// `(description, permitted)` for one rewritten object, or `None` when nothing changed.
+    fn classify(
+        &self,
+        number: u32,
+        old: Option<&IndirectValue<'_>>,
+        new: Option<&IndirectValue<'_>>,
+        file: &PdfFile<'_>,
+    ) -> Option<(String, bool)> {
+        if old == new {
+            return None;
+        }
+        let new_dictionary = new.map(dictionary_of);
+        let kind = new_dictionary
+            .as_ref()
+            .and_then(|d| d.name(b"Type"))
+            .map(<[u8]>::to_vec);
+        if matches!(kind.as_deref(), Some(b"XRef" | b"ObjStm")) {
+            return None;
+        }
+        let (Some(old), Some(new_dictionary)) = (old, new_dictionary) else {
+            return match new {
+                None => Some((format!("object {number} deleted"), false)),
+                Some(_) => self.added(number, &kind),
+            };
+        };
+        let old_dictionary = dictionary_of(old);
+        if self.catalog.is_some_and(|c| c.number == number) {
+            return Some(self.catalog_change(&old_dictionary, &new_dictionary));
+        }
+        if self.info.is_some_and(|i| i.number == number) {
+            return Some(("document information updated".into(), true));
+        }
+        if let Some(page) = self.pages.get(&number) {
+            return Some(self.page_change(*page, &old_dictionary, &new_dictionary, file));
+        }
+        if let Some(page) = self.contents.get(&number) {
+            return Some((format!("page {page} content stream replaced"), false));
+        }
+        if let Some(page) = self.annotation_arrays.get(&number) {
+            return Some(self.annotations_added(*page, old, new?, file));
+        }
+        if Some(number) == self.acroform {
+            return Some(self.form_change(&old_dictionary, &new_dictionary));
+        }
+        if Some(number) == self.fields_array {
+            return Some((
+                "form fields added".into(),
+                self.level >= 2 && extends(old, new?),
+            ));
+        }
+        Some(self.field_or_other(number, &old_dictionary, &new_dictionary))
+    }
+
+    /// A new object: harmless until something the signed revision had points at it, which is
+    /// judged where that happens; only signatures are counted against DocMDP P=1.
+    fn added(&self, number: u32, kind: &Option<Vec<u8>>) -> Option<(String, bool)> {
+        match kind.as_deref() {
+            Some(b"Sig") => Some(("signature added".into(), self.level >= 2)),
+            Some(b"DocTimeStamp") => Some(("document timestamp added".into(), true)),
+            Some(b"DSS") => Some(("validation data (DSS) added".into(), true)),
+            _ => Some((format!("object {number} added"), true)),
+        }
+    }
+
+    fn catalog_change(&self, old: &Dictionary, new: &Dictionary) -> (String, bool) {
+        let changed = changed_keys(old, new);
+        let allowed = |key: &[u8]| match key {
+            b"DSS" | b"Extensions" => true,
+            b"AcroForm" => self.level >= 2,
+            _ => false,
+        };
+        let permitted = changed.iter().all(|k| allowed(k));
+        (
+            format!("document catalog changed ({})", names(&changed)),
+            permitted,
+        )
+    }
+
+    fn form_change(&self, old: &Dictionary, new: &Dictionary) -> (String, bool) {
+        let changed = changed_keys(old, new);
+        let permitted = self.level >= 2
+            && changed.iter().all(|k| {
+                matches!(
+                    k.as_slice(),
+                    b"Fields" | b"SigFlags" | b"NeedAppearances" | b"DR" | b"DA"
+                )
+            });
+        (
+            format!("interactive form changed ({})", names(&changed)),
+            permitted,
+        )
+    }
+
+    fn page_change(
+        &self,
+        page: usize,
+        old: &Dictionary,
+        new: &Dictionary,
+        file: &PdfFile<'_>,
+    ) -> (String, bool) {
+        let changed = changed_keys(old, new);
+        if changed.iter().any(|k| k == b"Contents") {
+            return (format!("page {page} content replaced"), false);
+        }
+        if changed.iter().all(|k| k == b"Annots") {
+            let old_annots = old
+                .get(b"Annots")
+                .cloned()
+                .unwrap_or(Object::Array(Vec::new()));
+            let new_annots = new
+                .get(b"Annots")
+                .cloned()
+                .unwrap_or(Object::Array(Vec::new()));
+            return self.annotations_added(
+                page,
+                &IndirectValue::Object(old_annots),
+                &IndirectValue::Object(new_annots),
+                file,
+            );
+        }
+        (format!("page {page} changed ({})", names(&changed)), false)
+    }
+
+    /// Annotations appended to a page: signature widgets need P≥2, any other annotation P=3.
+    fn annotations_added(
+        &self,
+        page: usize,
+        old: &IndirectValue<'_>,
+        new: &IndirectValue<'_>,
+        file: &PdfFile<'_>,
+    ) -> (String, bool) {
+        let (IndirectValue::Object(Object::Array(old)), IndirectValue::Object(Object::Array(new))) =
+            (old, new)
+        else {
+            return (format!("page {page} annotations replaced"), false);
+        };
+        if !new.starts_with(old) {
+            return (
+                format!("page {page} annotations removed or reordered"),
+                false,
+            );
+        }
+        let added = new.get(old.len()..).unwrap_or_default();
+        let only_signatures = added.iter().all(|a| is_signature_widget(file, a));
+        if only_signatures {
+            (
+                format!("signature field added on page {page}"),
+                self.level >= 2,
+            )
+        } else {
+            (format!("annotation added on page {page}"), self.level >= 3)
+        }
+    }
+
+    /// A field whose value changed (form filling, signing) or some other object.
+    fn field_or_other(&self, number: u32, old: &Dictionary, new: &Dictionary) -> (String, bool) {
+        let changed = changed_keys(old, new);
+        let is_field = new.get(b"FT").is_some()
+            || new.get(b"T").is_some()
+            || new.name(b"Subtype") == Some(b"Widget");
+        if is_field
+            && changed
+                .iter()
+                .all(|k| matches!(k.as_slice(), b"V" | b"AS" | b"AP" | b"MK"))
+        {
+            let name = new.get(b"T").and_then(|t| match t {
+                Object::String(bytes, _) => Some(crate::pdf::object::decode_text(bytes)),
+                _ => None,
+            });
+            let label = name.map_or(format!("form field {number}"), |n| {
+                format!("form field '{n}'")
+            });
+            let signing = new.name(b"FT") == Some(b"Sig");
+            return (
+                format!("{label} {}", if signing { "signed" } else { "filled in" }),
+                self.level >= 2,
+            );
+        }
+        if new.name(b"Type") == Some(b"Annot") {
+            return (format!("annotation {number} changed"), self.level >= 3);
+        }
+        let kind = new
+            .name(b"Type")
+            .map(|t| format!(" (/{})", String::from_utf8_lossy(t)))
+            .unwrap_or_default();
+        (format!("object {number}{kind} changed"), false)
+    }
+}
+
+fn dictionary_of(value: &IndirectValue<'_>) -> Dictionary {
+    match value {
+        IndirectValue::Object(Object::Dictionary(dictionary))
+        | IndirectValue::Stream(dictionary, _) => dictionary.clone(),
+        _ => Dictionary::new(),
+    }
+}
+
+fn changed_keys(old: &Dictionary, new: &Dictionary) -> Vec<Vec<u8>> {
+    let mut keys: Vec<Vec<u8>> = old
+        .iter()
+        .chain(new.iter())
+        .map(|(k, _)| k.clone())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys.retain(|k| old.get(k) != new.get(k));
+    keys
+}
+
+fn names(keys: &[Vec<u8>]) -> String {
+    keys.iter()
+        .map(|k| format!("/{}", String::from_utf8_lossy(k)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn extends(old: &IndirectValue<'_>, new: &IndirectValue<'_>) -> bool {
+    match (old, new) {
+        (IndirectValue::Object(Object::Array(old)), IndirectValue::Object(Object::Array(new))) => {
+            new.starts_with(old)
+        }
+        _ => false,
+    }
+}
+
+fn is_signature_widget(file: &PdfFile<'_>, annotation: &Object) -> bool {
+    let Ok(dictionary) = file.resolve_dictionary(annotation, "annotation") else {
+        return false;
+    };
+    let field_type = match (dictionary.name(b"FT"), dictionary.get(b"Parent")) {
+        (Some(ft), _) => Some(ft.to_vec()),
+        (None, Some(parent)) => file
+            .resolve_dictionary(parent, "field")
+            .ok()
+            .and_then(|p| p.name(b"FT").map(<[u8]>::to_vec)),
+        (None, None) => None,
+    };
+    dictionary.name(b"Subtype") == Some(b"Widget") && field_type.as_deref() == Some(b"Sig")
+}

@@ -1,0 +1,217 @@
+//! Verification: every signature of every revision, what changed after each, and one verdict
+//! in ETSI EN 319 102-1 terms. Pure: the validation time and the trust anchors are passed in.
+
+mod chain;
+mod changes;
+mod signature;
+pub mod text;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::pdf::{Limits, PdfError, PdfFile};
+
+pub use chain::TrustAnchors;
+
+/// Main indication (ETSI EN 319 102-1 §5.1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Indication {
+    #[serde(rename = "TOTAL-PASSED")]
+    TotalPassed,
+    #[serde(rename = "TOTAL-FAILED")]
+    TotalFailed,
+    #[serde(rename = "INDETERMINATE")]
+    Indeterminate,
+}
+
+/// Sub-indications used here (ETSI EN 319 102-1 §5.1.3, Table 5/6); EU DSS uses the same names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SubIndication {
+    /// The document's bytes do not hash to the signed message digest.
+    HashFailure,
+    /// The signature value does not verify with the signer's public key.
+    SigCryptoFailure,
+    /// The signature or its container is malformed.
+    FormatFailure,
+    /// The signed attributes or the document's permissions forbid what was found.
+    SigConstraintsFailure,
+    /// The signer's certificate is not among those the signature carries.
+    NoSigningCertificateFound,
+    /// No path from the signer's certificate to a trust anchor.
+    NoCertificateChainFound,
+    /// A certificate on the path breaks its constraints (usage, CA flags, signatures).
+    ChainConstraintsFailure,
+    /// The signer's certificate had expired at the validation time and nothing proves the
+    /// signature existed while it was valid.
+    OutOfBoundsNoPoe,
+    /// The signer's certificate was not yet valid at the claimed signing time.
+    NotYetValid,
+    /// An algorithm the verifier does not accept.
+    CryptoConstraintsFailure,
+}
+
+/// What the verifier needs besides the file.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// "Now" for certificate validity: passed in, the core reads no clock.
+    pub validation_time: OffsetDateTime,
+    pub limits: Limits,
+    /// Most revisions analysed before the file is refused.
+    pub max_revisions: usize,
+}
+
+impl Policy {
+    pub fn new(validation_time: OffsetDateTime) -> Self {
+        Self {
+            validation_time,
+            limits: Limits::default(),
+            max_revisions: 256,
+        }
+    }
+}
+
+/// A change made after a signature, in words a person can follow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Modification {
+    /// 1-based revision that made the change.
+    pub revision: usize,
+    pub description: String,
+    /// Whether the signature's permissions (DocMDP, or form filling and signing when none) allow it.
+    pub permitted: bool,
+}
+
+/// One signature's verdict (ETSI EN 319 102-1 §5.1.3 validation report, simplified).
+#[derive(Clone, Debug, Serialize)]
+pub struct SignatureReport {
+    pub field: String,
+    pub indication: Indication,
+    pub sub_indication: Option<SubIndication>,
+    /// Why, in one line per finding.
+    pub messages: Vec<String>,
+    pub sub_filter: String,
+    /// `DocTimeStamp` signatures are timestamps, not signers.
+    pub kind: String,
+    pub signer: Option<String>,
+    pub serial: Option<String>,
+    pub sha256_fingerprint: Option<String>,
+    /// The claimed signing time (`/M`), RFC 3339.
+    pub signing_time: Option<String>,
+    pub reason: Option<String>,
+    pub location: Option<String>,
+    /// DocMDP P of a certification signature.
+    pub certification_level: Option<i64>,
+    /// 1-based revision the signature covers.
+    pub revision: usize,
+    pub covers_whole_file: bool,
+    pub byte_range: Vec<u64>,
+    pub modifications: Vec<Modification>,
+}
+
+/// The whole document's verdict.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// Version of this report's JSON schema (docs/verify-report.md).
+    pub schema: u32,
+    pub indication: Indication,
+    /// One line saying why, for people.
+    pub summary: String,
+    pub revisions: usize,
+    pub validation_time: String,
+    pub signatures: Vec<SignatureReport>,
+}
+
+impl Report {
+    /// Whether the document passes: signatures exist and every one passed.
+    pub fn passed(&self) -> bool {
+        self.indication == Indication::TotalPassed
+    }
+}
+
+/// Why a file could not be verified at all (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Pdf(#[from] PdfError),
+    #[error("more than {0} revisions")]
+    TooManyRevisions(usize),
+}
+
+/// Verifies every signature of `pdf` against `anchors` as of `policy.validation_time`.
+pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Report, VerifyError> {
+    let file = PdfFile::open(pdf, policy.limits)?;
+    let revisions = changes::revisions(pdf, file, policy)?;
+    let found = signature::find_signatures(&revisions)?;
+    let mut reports = Vec::with_capacity(found.len());
+    for signature in &found {
+        let mut report = signature::check(pdf, signature, &revisions, anchors, policy);
+        report.modifications = changes::after(
+            &revisions,
+            signature.revision,
+            signature.certification_level,
+        )?;
+        if report.modifications.iter().any(|m| !m.permitted)
+            && report.indication != Indication::TotalFailed
+        {
+            report.indication = Indication::TotalFailed;
+            report.sub_indication = Some(SubIndication::SigConstraintsFailure);
+            report.messages.push(
+                "the document was changed after this signature in ways it does not permit".into(),
+            );
+        }
+        reports.push(report);
+    }
+    let (indication, summary) = overall(&reports);
+    Ok(Report {
+        schema: 1,
+        indication,
+        summary,
+        revisions: revisions.len(),
+        validation_time: rfc3339(policy.validation_time),
+        signatures: reports,
+    })
+}
+
+/// The document's indication: failed if any signature failed, indeterminate if any is, passed
+/// only when there are signatures and all passed.
+fn overall(reports: &[SignatureReport]) -> (Indication, String) {
+    if reports.is_empty() {
+        return (
+            Indication::TotalFailed,
+            "the document carries no signature".into(),
+        );
+    }
+    let failed = reports
+        .iter()
+        .filter(|r| r.indication == Indication::TotalFailed)
+        .count();
+    let unsure = reports
+        .iter()
+        .filter(|r| r.indication == Indication::Indeterminate)
+        .count();
+    match (failed, unsure) {
+        (0, 0) => (
+            Indication::TotalPassed,
+            format!(
+                "all {} signature(s) are valid and nothing impermissible changed",
+                reports.len()
+            ),
+        ),
+        (0, n) => (
+            Indication::Indeterminate,
+            format!(
+                "{n} of {} signature(s) could not be confirmed",
+                reports.len()
+            ),
+        ),
+        (n, _) => (
+            Indication::TotalFailed,
+            format!("{n} of {} signature(s) failed", reports.len()),
+        ),
+    }
+}
+
+pub(crate) fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

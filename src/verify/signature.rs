@@ -1,0 +1,621 @@
+//! One signature: its dictionary, ByteRange, CMS, signer certificate and path
+//! (ISO 32000-2 §12.8.1, RFC 5652 §5.4/§5.6, RFC 5035, ETSI EN 319 102-1 §5.2).
+
+use ::cms::cert::IssuerAndSerialNumber;
+use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::asn1::OctetString;
+use der::{Decode, Encode};
+use ring::digest;
+use ring::signature::{self as ring_signature, UnparsedPublicKey, VerificationAlgorithm};
+use time::OffsetDateTime;
+use x509_cert::Certificate;
+
+use super::chain::{self, TrustAnchors};
+use super::changes::Revision;
+use super::{Indication, Policy, SignatureReport, SubIndication, VerifyError};
+use crate::cms::{self, SigningCertificateV2};
+use crate::pdf::{Dictionary, Object, PdfError};
+
+/// A signature dictionary as found in the revision that first shows it.
+pub(crate) struct FoundSignature {
+    pub field: String,
+    pub dictionary: Dictionary,
+    /// 1-based revision whose end the ByteRange reaches (0 when none does).
+    pub revision: usize,
+    pub certification_level: Option<i64>,
+}
+
+/// Every signature field with a value, in every revision (so a field hidden later still counts).
+pub(crate) fn find_signatures(
+    revisions: &[Revision<'_>],
+) -> Result<Vec<FoundSignature>, VerifyError> {
+    let mut found: Vec<FoundSignature> = Vec::new();
+    for revision in revisions {
+        let Ok((_, catalog)) = revision.file.catalog() else {
+            continue;
+        };
+        let Some(form) = catalog.get(b"AcroForm") else {
+            continue;
+        };
+        let Ok(form) = revision.file.resolve_dictionary(form, "the AcroForm") else {
+            continue;
+        };
+        for field in crate::pdf::form_fields(&revision.file, &form)? {
+            let (true, Some(value)) = (field.signature, field.value) else {
+                continue;
+            };
+            let Ok(dictionary) = revision.file.resolve_dictionary(&value, "a signature") else {
+                continue;
+            };
+            let range = dictionary.get(b"ByteRange").cloned();
+            if found
+                .iter()
+                .any(|f| f.dictionary.get(b"ByteRange").cloned() == range)
+            {
+                continue;
+            }
+            let end = byte_range(&dictionary).map(|r| r[2].saturating_add(r[3]));
+            let covered = revisions
+                .iter()
+                .find(|r| Some(r.end as u64) == end)
+                .map_or(0, |r| r.number);
+            let certification_level = docmdp_level(&revision.file, &dictionary);
+            found.push(FoundSignature {
+                field: field.name,
+                dictionary,
+                revision: covered,
+                certification_level,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Checks one signature; never fails as a whole, every problem lands in the report.
+pub(crate) fn check(
+    pdf: &[u8],
+    found: &FoundSignature,
+    revisions: &[Revision<'_>],
+    anchors: &TrustAnchors,
+    policy: &Policy,
+) -> SignatureReport {
+    let dictionary = &found.dictionary;
+    let mut report = SignatureReport {
+        field: found.field.clone(),
+        indication: Indication::TotalPassed,
+        sub_indication: None,
+        messages: Vec::new(),
+        sub_filter: dictionary
+            .name(b"SubFilter")
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default(),
+        kind: dictionary
+            .name(b"Type")
+            .map_or("Sig".into(), |n| String::from_utf8_lossy(n).into_owned()),
+        signer: None,
+        serial: None,
+        sha256_fingerprint: None,
+        signing_time: text(dictionary, b"M")
+            .and_then(|m| parse_pdf_date(&m))
+            .map(super::rfc3339),
+        reason: text(dictionary, b"Reason"),
+        location: text(dictionary, b"Location"),
+        certification_level: found.certification_level,
+        revision: found.revision,
+        covers_whole_file: false,
+        byte_range: byte_range(dictionary)
+            .map(|r| r.to_vec())
+            .unwrap_or_default(),
+        modifications: Vec::new(),
+    };
+    if let Err((indication, sub, message)) =
+        check_all(pdf, found, revisions, anchors, policy, &mut report)
+    {
+        report.indication = indication;
+        report.sub_indication = Some(sub);
+        report.messages.push(message);
+    }
+    report
+}
+
+type Failure = (Indication, SubIndication, String);
+
+fn fail(sub: SubIndication, message: impl Into<String>) -> Failure {
+    (Indication::TotalFailed, sub, message.into())
+}
+
+fn check_all(
+    pdf: &[u8],
+    found: &FoundSignature,
+    revisions: &[Revision<'_>],
+    anchors: &TrustAnchors,
+    policy: &Policy,
+    report: &mut SignatureReport,
+) -> Result<(), Failure> {
+    let range = check_byte_range(pdf, &found.dictionary, revisions, found.revision)?;
+    report.covers_whole_file = range[2] + range[3] == pdf.len();
+    let Some(Object::String(contents, _)) = found.dictionary.get(b"Contents") else {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            "the signature has no /Contents",
+        ));
+    };
+    let parsed = cms::parse_signature(contents).map_err(|e| {
+        fail(
+            SubIndication::FormatFailure,
+            format!("the CMS cannot be read: {e}"),
+        )
+    })?;
+    let signed_data = &parsed.signed_data;
+    let info = signed_data
+        .signer_infos
+        .0
+        .get(0)
+        .ok_or_else(|| fail(SubIndication::FormatFailure, "the CMS has no SignerInfo"))?;
+    let certificates = certificate_ders(signed_data);
+    let signer_der = find_signer(&certificates, &info.sid).ok_or((
+        Indication::Indeterminate,
+        SubIndication::NoSigningCertificateFound,
+        "the signer's certificate is not in the signature".to_string(),
+    ))?;
+    describe_signer(report, signer_der);
+    let content = signed_content(pdf, range);
+    check_digest_and_value(
+        info,
+        &parsed.signed_attributes_der,
+        &content,
+        signer_der,
+        &report.sub_filter,
+    )?;
+    check_signing_certificate(info, signer_der)?;
+    let claimed = found
+        .dictionary
+        .get(b"M")
+        .and_then(|_| text(&found.dictionary, b"M"))
+        .and_then(|m| parse_pdf_date(&m));
+    let others: Vec<Vec<u8>> = certificates
+        .iter()
+        .filter(|c| c.as_slice() != signer_der)
+        .cloned()
+        .collect();
+    chain::validate(
+        signer_der,
+        &others,
+        anchors,
+        policy.validation_time,
+        claimed,
+    )
+    .map_err(|f| (f.indication, f.sub_indication, f.message))
+}
+
+/// ISO 32000-2 §12.8.1: `[0 a b c]`, the gap exactly the `/Contents` hex string, ending at a revision end.
+fn check_byte_range(
+    pdf: &[u8],
+    dictionary: &Dictionary,
+    revisions: &[Revision<'_>],
+    revision: usize,
+) -> Result<[usize; 4], Failure> {
+    let range = byte_range(dictionary).ok_or_else(|| {
+        fail(
+            SubIndication::FormatFailure,
+            "/ByteRange is not four non-negative integers",
+        )
+    })?;
+    let [start, a, b, c] = range.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+    let end = b.checked_add(c).filter(|&e| e <= pdf.len());
+    if start != 0 || a >= b || end.is_none() {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            format!("/ByteRange {range:?} does not describe this file"),
+        ));
+    }
+    let gap = pdf.get(a..b).unwrap_or_default();
+    let Some(Object::String(contents, _)) = dictionary.get(b"Contents") else {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            "the signature has no /Contents",
+        ));
+    };
+    let gap_is_contents = gap.first() == Some(&b'<')
+        && gap.last() == Some(&b'>')
+        && gap.len() == contents.len() * 2 + 2
+        && hex_matches(gap.get(1..gap.len() - 1).unwrap_or_default(), contents);
+    if !gap_is_contents {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            "the gap in /ByteRange is not exactly the /Contents string",
+        ));
+    }
+    if revision == 0 || !revisions.iter().any(|r| Some(r.end) == end) {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            "/ByteRange does not end where a revision ends",
+        ));
+    }
+    Ok([start, a, b, c])
+}
+
+fn hex_matches(hex: &[u8], bytes: &[u8]) -> bool {
+    let mut expected = vec![0u8; bytes.len() * 2];
+    crate::pdf::hex_upper_into(&mut expected, bytes);
+    hex.len() == expected.len()
+        && hex
+            .iter()
+            .zip(&expected)
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+}
+
+fn signed_content(pdf: &[u8], [_, a, b, c]: [usize; 4]) -> Vec<&[u8]> {
+    vec![
+        pdf.get(..a).unwrap_or_default(),
+        pdf.get(b..b + c).unwrap_or_default(),
+    ]
+}
+
+fn byte_range(dictionary: &Dictionary) -> Option<[u64; 4]> {
+    let items = dictionary.get(b"ByteRange")?.as_array()?;
+    let values: Vec<u64> = items
+        .iter()
+        .map(|i| i.as_integer().and_then(|n| u64::try_from(n).ok()))
+        .collect::<Option<_>>()?;
+    values.try_into().ok()
+}
+
+fn text(dictionary: &Dictionary, key: &[u8]) -> Option<String> {
+    match dictionary.get(key)? {
+        Object::String(bytes, _) => Some(crate::pdf::object::decode_text(bytes)),
+        _ => None,
+    }
+}
+
+fn docmdp_level(file: &crate::pdf::PdfFile<'_>, dictionary: &Dictionary) -> Option<i64> {
+    let references = file.resolve(dictionary.get(b"Reference")?).ok()?;
+    for reference in references.as_array()? {
+        let reference = file
+            .resolve_dictionary(reference, "a signature reference")
+            .ok()?;
+        if reference.name(b"TransformMethod") == Some(b"DocMDP") {
+            let params = reference
+                .get(b"TransformParams")
+                .and_then(|p| file.resolve_dictionary(p, "params").ok());
+            return Some(params.and_then(|p| p.integer(b"P")).unwrap_or(2));
+        }
+    }
+    None
+}
+
+fn certificate_ders(signed_data: &SignedData) -> Vec<Vec<u8>> {
+    let Some(set) = &signed_data.certificates else {
+        return Vec::new();
+    };
+    set.0
+        .iter()
+        .filter_map(|choice| match choice {
+            ::cms::cert::CertificateChoices::Certificate(certificate) => certificate.to_der().ok(),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The certificate `sid` names: issuer and serial, or subject key identifier (RFC 5652 §5.3).
+fn find_signer<'c>(certificates: &'c [Vec<u8>], sid: &SignerIdentifier) -> Option<&'c [u8]> {
+    certificates.iter().map(Vec::as_slice).find(|der| {
+        let Ok(certificate) = Certificate::from_der(der) else { return false };
+        let tbs = certificate.tbs_certificate();
+        match sid {
+            SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber { issuer, serial_number }) => {
+                tbs.issuer() == issuer && tbs.serial_number() == serial_number
+            }
+            SignerIdentifier::SubjectKeyIdentifier(ski) => {
+                let Ok((_, parsed)) = x509_parser::parse_x509_certificate(der) else { return false };
+                parsed.extensions().iter().any(|ext| {
+                    matches!(ext.parsed_extension(), x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) if id.0 == ski.0.as_bytes())
+                })
+            }
+        }
+    })
+}
+
+fn describe_signer(report: &mut SignatureReport, signer_der: &[u8]) {
+    if let Ok((_, certificate)) = x509_parser::parse_x509_certificate(signer_der) {
+        report.signer = Some(certificate.subject().to_string());
+        report.serial = Some(
+            certificate
+                .raw_serial_as_string()
+                .replace(':', "")
+                .to_uppercase(),
+        );
+    }
+    let fingerprint = digest::digest(&digest::SHA256, signer_der);
+    report.sha256_fingerprint = Some(
+        fingerprint
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
+    );
+}
+
+/// messageDigest against the ByteRange bytes, then the signature value (RFC 5652 §5.4, §5.6).
+fn check_digest_and_value(
+    info: &SignerInfo,
+    signed_attributes: &Option<Vec<u8>>,
+    content: &[&[u8]],
+    signer_der: &[u8],
+    sub_filter: &str,
+) -> Result<(), Failure> {
+    let digest_algorithm = digest_for(&info.digest_alg.oid).ok_or_else(|| {
+        fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("digest algorithm {} is not accepted", info.digest_alg.oid),
+        )
+    })?;
+    let mut context = digest::Context::new(digest_algorithm);
+    for part in content {
+        context.update(part);
+    }
+    let content_digest = context.finish();
+    let message = match (&info.signed_attrs, signed_attributes) {
+        (Some(attributes), Some(raw)) => {
+            let content_type = attribute_value(attributes, cms::ID_CONTENT_TYPE)
+                .and_then(|v| v.decode_as::<const_oid::ObjectIdentifier>().ok());
+            if content_type != Some(cms::ID_DATA) {
+                return Err(fail(
+                    SubIndication::FormatFailure,
+                    "the signed content-type attribute is missing or not id-data",
+                ));
+            }
+            let signed_digest = attribute_value(attributes, cms::ID_MESSAGE_DIGEST)
+                .and_then(|v| v.decode_as::<OctetString>().ok());
+            let signed_digest = signed_digest.ok_or_else(|| {
+                fail(
+                    SubIndication::FormatFailure,
+                    "the message-digest attribute is missing",
+                )
+            })?;
+            if signed_digest.as_bytes() != content_digest.as_ref() {
+                return Err(fail(
+                    SubIndication::HashFailure,
+                    "the document's bytes do not match the signed digest: they were changed after signing",
+                ));
+            }
+            raw.clone()
+        }
+        _ if sub_filter == "ETSI.CAdES.detached" => {
+            return Err(fail(
+                SubIndication::FormatFailure,
+                "a CAdES signature must have signed attributes",
+            ));
+        }
+        _ => content.concat(),
+    };
+    let (algorithm, key) = verification_key(info, signer_der)?;
+    UnparsedPublicKey::new(algorithm, key)
+        .verify(&message, info.signature.as_bytes())
+        .map_err(|_| {
+            fail(
+                SubIndication::SigCryptoFailure,
+                "the signature value does not verify with the signer's key",
+            )
+        })
+}
+
+fn attribute_value(
+    attributes: &x509_cert::attr::Attributes,
+    oid: const_oid::ObjectIdentifier,
+) -> Option<&der::Any> {
+    attributes.iter().find(|a| a.oid == oid)?.values.get(0)
+}
+
+fn digest_for(oid: &const_oid::ObjectIdentifier) -> Option<&'static digest::Algorithm> {
+    match oid.to_string().as_str() {
+        "2.16.840.1.101.3.4.2.1" => Some(&digest::SHA256),
+        "2.16.840.1.101.3.4.2.2" => Some(&digest::SHA384),
+        "2.16.840.1.101.3.4.2.3" => Some(&digest::SHA512),
+        _ => None,
+    }
+}
+
+/// The ring algorithm for the signature: from the SignerInfo's algorithms and the key's type.
+fn verification_key(
+    info: &SignerInfo,
+    signer_der: &[u8],
+) -> Result<(&'static dyn VerificationAlgorithm, Vec<u8>), Failure> {
+    let certificate = Certificate::from_der(signer_der).map_err(|e| {
+        fail(
+            SubIndication::FormatFailure,
+            format!("the signer's certificate cannot be read: {e}"),
+        )
+    })?;
+    let spki = certificate.tbs_certificate().subject_public_key_info();
+    let key = spki.subject_public_key.raw_bytes().to_vec();
+    let key_type = spki.algorithm.oid.to_string();
+    let curve = spki
+        .algorithm
+        .parameters
+        .as_ref()
+        .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
+        .map(|c| c.to_string());
+    let signature = info.signature_algorithm.oid.to_string();
+    let digest = info.digest_alg.oid.to_string();
+    let hash = match signature.as_str() {
+        "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => "256",
+        "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => "384",
+        "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => "512",
+        "1.2.840.113549.1.1.10" => pss_hash(info).unwrap_or("?"),
+        _ => match digest.as_str() {
+            "2.16.840.1.101.3.4.2.1" => "256",
+            "2.16.840.1.101.3.4.2.2" => "384",
+            "2.16.840.1.101.3.4.2.3" => "512",
+            _ => "?",
+        },
+    };
+    let pss = signature == "1.2.840.113549.1.1.10";
+    let algorithm: Option<&'static dyn VerificationAlgorithm> =
+        match (key_type.as_str(), curve.as_deref(), hash, pss) {
+            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), "256", _) => {
+                Some(&ring_signature::ECDSA_P256_SHA256_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), "384", _) => {
+                Some(&ring_signature::ECDSA_P256_SHA384_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), "256", _) => {
+                Some(&ring_signature::ECDSA_P384_SHA256_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), "384", _) => {
+                Some(&ring_signature::ECDSA_P384_SHA384_ASN1)
+            }
+            ("1.2.840.113549.1.1.1", _, "256", false) => {
+                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA256)
+            }
+            ("1.2.840.113549.1.1.1", _, "384", false) => {
+                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA384)
+            }
+            ("1.2.840.113549.1.1.1", _, "512", false) => {
+                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA512)
+            }
+            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "256", true) => {
+                Some(&ring_signature::RSA_PSS_2048_8192_SHA256)
+            }
+            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "384", true) => {
+                Some(&ring_signature::RSA_PSS_2048_8192_SHA384)
+            }
+            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "512", true) => {
+                Some(&ring_signature::RSA_PSS_2048_8192_SHA512)
+            }
+            ("1.3.101.112", _, _, _) => Some(&ring_signature::ED25519),
+            _ => None,
+        };
+    let algorithm = algorithm.ok_or_else(|| {
+        fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("signature algorithm {signature} with a {key_type} key is not accepted"),
+        )
+    })?;
+    Ok((algorithm, key))
+}
+
+/// The hash named in RSASSA-PSS parameters (RFC 4055 §3.1); SHA-1 (the default) is refused.
+fn pss_hash(info: &SignerInfo) -> Option<&'static str> {
+    let parameters = info
+        .signature_algorithm
+        .parameters
+        .as_ref()?
+        .to_der()
+        .ok()?;
+    let text = parameters.windows(9).find_map(|w| match w {
+        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, n] => Some(*n),
+        _ => None,
+    })?;
+    match text {
+        1 => Some("256"),
+        2 => Some("384"),
+        3 => Some("512"),
+        _ => None,
+    }
+}
+
+/// ESS signing-certificate(-v2) must name the signer's certificate (RFC 5035 §5.4, RFC 2634 §5.4).
+fn check_signing_certificate(info: &SignerInfo, signer_der: &[u8]) -> Result<(), Failure> {
+    let Some(attributes) = &info.signed_attrs else {
+        return Ok(());
+    };
+    if let Some(value) = attribute_value(attributes, cms::ID_SIGNING_CERTIFICATE_V2) {
+        let ess = value.decode_as::<SigningCertificateV2>().map_err(|e| {
+            fail(
+                SubIndication::FormatFailure,
+                format!("signing-certificate-v2 cannot be read: {e}"),
+            )
+        })?;
+        let first = ess.certs.first().ok_or_else(|| {
+            fail(
+                SubIndication::FormatFailure,
+                "signing-certificate-v2 names no certificate",
+            )
+        })?;
+        let algorithm = match &first.hash_algorithm {
+            None => &digest::SHA256,
+            Some(a) => digest_for(&a.oid).ok_or_else(|| {
+                fail(
+                    SubIndication::CryptoConstraintsFailure,
+                    "signing-certificate-v2 uses an unaccepted hash",
+                )
+            })?,
+        };
+        if digest::digest(algorithm, signer_der).as_ref() != first.cert_hash.as_bytes() {
+            return Err(fail(
+                SubIndication::FormatFailure,
+                "signing-certificate-v2 names a different certificate than the one that signed",
+            ));
+        }
+    } else if let Some(value) = attribute_value(attributes, ID_SIGNING_CERTIFICATE_V1) {
+        let hash = value
+            .decode_as::<EssV1>()
+            .ok()
+            .and_then(|v| v.certs.into_iter().next())
+            .map(|c| c.cert_hash);
+        let expected = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, signer_der);
+        if hash.as_ref().map(OctetString::as_bytes) != Some(expected.as_ref()) {
+            return Err(fail(
+                SubIndication::FormatFailure,
+                "signing-certificate names a different certificate than the one that signed",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// id-aa-signingCertificate (RFC 2634 §5.4).
+const ID_SIGNING_CERTIFICATE_V1: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+
+#[derive(der::Sequence)]
+struct EssV1 {
+    certs: Vec<EssCertIdV1>,
+}
+
+#[derive(der::Sequence)]
+struct EssCertIdV1 {
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<der::Any>,
+}
+
+/// Reads a PDF date (ISO 32000-2 §7.9.4): `D:YYYYMMDDHHmmSS+HH'mm'`, later parts optional.
+pub(crate) fn parse_pdf_date(text: &str) -> Option<OffsetDateTime> {
+    let digits = text.strip_prefix("D:").unwrap_or(text);
+    let number = |range: std::ops::Range<usize>, default: u32| -> Option<u32> {
+        match digits.get(range) {
+            Some(part) if part.chars().all(|c| c.is_ascii_digit()) && !part.is_empty() => {
+                part.parse().ok()
+            }
+            _ => Some(default),
+        }
+    };
+    let year = i32::try_from(number(0..4, 0)?).ok()?;
+    let month = time::Month::try_from(u8::try_from(number(4..6, 1)?).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(year, month, u8::try_from(number(6..8, 1)?).ok()?).ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(number(8..10, 0)?).ok()?,
+        u8::try_from(number(10..12, 0)?).ok()?,
+        u8::try_from(number(12..14, 0)?).ok()?,
+    )
+    .ok()?;
+    let offset = match digits.get(14..15) {
+        Some(sign @ ("+" | "-")) => {
+            let hours = i8::try_from(number(15..17, 0)?).ok()?;
+            let minutes = i8::try_from(number(18..20, 0)?).ok()?;
+            let factor = if sign == "-" { -1 } else { 1 };
+            time::UtcOffset::from_hms(factor * hours, factor * minutes, 0).ok()?
+        }
+        _ => time::UtcOffset::UTC,
+    };
+    Some(time::PrimitiveDateTime::new(date, clock).assume_offset(offset))
+}
+
+impl From<PdfError> for Failure {
+    fn from(error: PdfError) -> Self {
+        fail(SubIndication::FormatFailure, error.to_string())
+    }
+}
