@@ -213,10 +213,16 @@ impl Context {
         if matches!(kind.as_deref(), Some(b"XRef" | b"ObjStm")) {
             return None;
         }
-        let (Some(old), Some(new_dictionary)) = (old, new_dictionary) else {
-            return match new {
-                None => Some((format!("object {number} deleted"), false)),
-                Some(_) => self.added(number, &kind),
+        let (Some(old), Some(new_dictionary)) = (old, new_dictionary.clone()) else {
+            return match (new, &new_dictionary) {
+                (None, _) => Some((format!("object {number} deleted"), false)),
+                (Some(_), Some(dictionary)) if dictionary.name(b"FT") == Some(b"Sig") => {
+                    Some(("signature field created".into(), self.level >= 2))
+                }
+                (Some(_), Some(dictionary)) if dictionary.name(b"Subtype") == Some(b"Form") => {
+                    Some(("appearance stream added".into(), true))
+                }
+                (Some(_), _) => self.added(number, &kind),
             };
         };
         let old_dictionary = dictionary_of(old);
@@ -254,7 +260,7 @@ impl Context {
             Some(b"Sig") => Some(("signature added".into(), self.level >= 2)),
             Some(b"DocTimeStamp") => Some(("document timestamp added".into(), true)),
             Some(b"DSS") => Some(("validation data (DSS) added".into(), true)),
-            _ => Some((format!("object {number} added"), true)),
+            _ => Some((format!("object {number} added (unused until a changed object refers to it)"), true)),
         }
     }
 
