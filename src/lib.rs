@@ -9,3 +9,6 @@ pub mod pki;
 pub mod seal;
 pub mod sign;
 pub mod verify;
+
+#[cfg(test)]
+mod test_support;

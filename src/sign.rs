@@ -416,14 +416,7 @@ mod tests {
     use crate::seal::KeyFileSigner;
 
     fn test_signer() -> KeyFileSigner {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "测试印章");
-        let cert = params.self_signed(&key).unwrap();
-        KeyFileSigner::from_pem(key.serialize_pem().as_bytes(), cert.pem().as_bytes(), None)
-            .unwrap()
+        crate::test_support::test_signer().0
     }
 
     fn request() -> SignatureRequest {

@@ -147,6 +147,11 @@ fn map_error(error: WebpkiError) -> PathFailure {
             SubIndication::NoCertificateChainFound,
             "no path from the signer's certificate to a trusted root".into(),
         ),
+        // A certificate with the issuer's name that did not sign it: an impostor, or another root.
+        WebpkiError::InvalidSignatureForPublicKey => failure(
+            SubIndication::NoCertificateChainFound,
+            "no path to a trusted root: a certificate with the issuer's name did not sign the signer's certificate".into(),
+        ),
         WebpkiError::RequiredEkuNotFound | WebpkiError::RequiredEkuNotFoundContext(_) => failure(
             SubIndication::ChainConstraintsFailure,
             "the signer's certificate is not meant for signing documents (extended key usage)"

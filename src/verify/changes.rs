@@ -260,7 +260,10 @@ impl Context {
             Some(b"Sig") => Some(("signature added".into(), self.level >= 2)),
             Some(b"DocTimeStamp") => Some(("document timestamp added".into(), true)),
             Some(b"DSS") => Some(("validation data (DSS) added".into(), true)),
-            _ => Some((format!("object {number} added (unused until a changed object refers to it)"), true)),
+            _ => Some((
+                format!("object {number} added (unused until a changed object refers to it)"),
+                true,
+            )),
         }
     }
 

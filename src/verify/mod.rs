@@ -215,3 +215,129 @@ pub(crate) fn rfc3339(time: OffsetDateTime) -> String {
     time.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::pdf::testing::one_page;
+    use crate::sign::{SignatureRequest, sign_pdf};
+    use crate::test_support::test_signer;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap()
+    }
+
+    fn signed_once() -> (Vec<u8>, TrustAnchors) {
+        let (signer, certificate) = test_signer();
+        let signed = sign_pdf(&one_page(), &signer, &SignatureRequest::new(now())).unwrap();
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&certificate).unwrap();
+        (signed, anchors)
+    }
+
+    fn check(pdf: &[u8], anchors: &TrustAnchors) -> Report {
+        verify(pdf, anchors, &Policy::new(now())).unwrap()
+    }
+
+    #[test]
+    fn an_untouched_signature_passes() {
+        let (signed, anchors) = signed_once();
+        let report = check(&signed, &anchors);
+        assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+        assert!(report.signatures[0].covers_whole_file);
+        assert_eq!(report.signatures[0].revision, 2);
+    }
+
+    #[test]
+    fn a_flipped_byte_in_the_signed_range_is_a_hash_failure() {
+        let (mut signed, anchors) = signed_once();
+        let at = signed.windows(8).position(|w| w == b"/MediaBo").unwrap();
+        signed[at + 1] = b'm';
+        let report = check(&signed, &anchors);
+        assert_eq!(
+            report.signatures[0].sub_indication,
+            Some(SubIndication::HashFailure)
+        );
+        assert_eq!(report.indication, Indication::TotalFailed);
+    }
+
+    #[test]
+    fn an_unknown_root_is_indeterminate() {
+        let (signed, _) = signed_once();
+        let (_, other) = test_signer();
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&other).unwrap();
+        let report = check(&signed, &anchors);
+        assert_eq!(report.indication, Indication::Indeterminate, "{report:#?}");
+        assert_eq!(
+            report.signatures[0].sub_indication,
+            Some(SubIndication::NoCertificateChainFound),
+            "{:?}",
+            report.signatures[0].messages
+        );
+    }
+
+    #[test]
+    fn an_appended_page_content_edit_is_not_permitted() {
+        let (signed, anchors) = signed_once();
+        let prev = signed.windows(9).rposition(|w| w == b"startxref").unwrap();
+        let prev: usize = String::from_utf8_lossy(&signed[prev + 10..])
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut edited = signed.clone();
+        let offset = edited.len();
+        edited.extend_from_slice(
+            b"4 0 obj\n<< /Length 14 >>\nstream\nBT /F1 9 Tf ET\nendstream\nendobj\n",
+        );
+        let xref = edited.len();
+        edited.extend_from_slice(format!("xref\n4 1\n{offset:010} 00000 n\r\ntrailer\n<< /Size 9 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n").as_bytes());
+        let report = check(&edited, &anchors);
+        let signature = &report.signatures[0];
+        assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
+        assert_eq!(
+            signature.sub_indication,
+            Some(SubIndication::SigConstraintsFailure)
+        );
+        assert!(!signature.covers_whole_file);
+        assert!(
+            signature
+                .modifications
+                .iter()
+                .any(|m| !m.permitted && m.description.contains("page 1 content")),
+            "{:?}",
+            signature.modifications
+        );
+    }
+
+    #[test]
+    fn a_second_signature_is_a_permitted_change() {
+        let (signer, certificate) = test_signer();
+        let once = sign_pdf(&one_page(), &signer, &SignatureRequest::new(now())).unwrap();
+        let twice = sign_pdf(&once, &signer, &SignatureRequest::new(now())).unwrap();
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&certificate).unwrap();
+        let report = check(&twice, &anchors);
+        assert_eq!(report.indication, Indication::TotalPassed, "{report:#?}");
+        assert_eq!(report.signatures.len(), 2);
+        assert!(!report.signatures[0].covers_whole_file);
+        assert!(
+            report.signatures[0]
+                .modifications
+                .iter()
+                .all(|m| m.permitted)
+        );
+    }
+
+    #[test]
+    fn no_signature_fails() {
+        let (_, anchors) = signed_once();
+        assert_eq!(
+            check(&one_page(), &anchors).indication,
+            Indication::TotalFailed
+        );
+    }
+}
