@@ -21,6 +21,9 @@ pub struct VerifyArgs {
     /// Language of the text report: en or zh.
     #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
     lang: String,
+    /// Give up on a file (exit 2) after this many seconds.
+    #[arg(long, default_value_t = 60)]
+    timeout: u64,
     /// Refuse inputs larger than this many bytes.
     #[arg(long, env = "ONESEAL_MAX_PDF_BYTES", default_value_t = Limits::default().max_input_bytes)]
     max_size: usize,
@@ -43,7 +46,8 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
     let input = super::read_limited(&args.input, limits.max_input_bytes, "verify")?;
     let mut policy = Policy::new(time::OffsetDateTime::now_utc());
     policy.limits = limits;
-    let report = verify(&input, &anchors, &policy)
+    let budget = std::time::Duration::from_secs(args.timeout);
+    let report = verify_within(input, anchors, policy, budget)
         .with_context(|| format!("cannot verify {}", args.input.display()))?;
     if args.json {
         println!(
@@ -59,4 +63,32 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         print!("{}", render(&report, language));
     }
     Ok(if report.passed() { 0 } else { 1 })
+}
+
+/// Runs the verifier on its own thread so that a hostile file meets a time budget, and a bug
+/// that panics becomes an error line instead of a crash.
+fn verify_within(
+    input: Vec<u8>,
+    anchors: TrustAnchors,
+    policy: Policy,
+    budget: std::time::Duration,
+) -> anyhow::Result<oneseal::verify::Report> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("verify".into())
+        .spawn(move || {
+            let outcome = std::panic::catch_unwind(|| verify(&input, &anchors, &policy));
+            let _ = sender.send(outcome);
+        })
+        .context("cannot start the verifier")?;
+    match receiver.recv_timeout(budget) {
+        Ok(Ok(result)) => Ok(result?),
+        Ok(Err(_)) => {
+            anyhow::bail!("internal error while reading the file (please report it with the file)")
+        }
+        Err(_) => anyhow::bail!(
+            "verification took longer than {} s; the file is refused",
+            budget.as_secs()
+        ),
+    }
 }

@@ -177,16 +177,20 @@ fn failure(sub_indication: SubIndication, message: String) -> PathFailure {
 }
 
 /// A signer's certificate must allow digitalSignature or nonRepudiation when it names usages
-/// (RFC 5280 §4.2.1.3; ETSI EN 319 412-2 §4.3.2).
+/// (RFC 5280 §4.2.1.3; ETSI EN 319 412-2 §4.3.2). Read with x509-cert: strict DER, no panics.
 fn check_signer_key_usage(signer: &[u8]) -> Result<(), PathFailure> {
-    let (_, certificate) = x509_parser::parse_x509_certificate(signer).map_err(|e| {
+    use der::Decode;
+    let certificate = x509_cert::Certificate::from_der(signer).map_err(|e| {
         failure(
             SubIndication::FormatFailure,
             format!("the signer's certificate cannot be read: {e}"),
         )
     })?;
-    match certificate.key_usage() {
-        Ok(Some(usage)) if !usage.value.digital_signature() && !usage.value.non_repudiation() => {
+    match certificate
+        .tbs_certificate()
+        .get_extension::<x509_cert::ext::pkix::KeyUsage>()
+    {
+        Ok(Some((_, usage))) if !usage.digital_signature() && !usage.non_repudiation() => {
             Err(failure(
                 SubIndication::ChainConstraintsFailure,
                 "the signer's certificate does not allow digital signatures (key usage)".into(),

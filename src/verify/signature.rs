@@ -300,30 +300,33 @@ fn certificate_ders(signed_data: &SignedData) -> Vec<Vec<u8>> {
 /// The certificate `sid` names: issuer and serial, or subject key identifier (RFC 5652 §5.3).
 fn find_signer<'c>(certificates: &'c [Vec<u8>], sid: &SignerIdentifier) -> Option<&'c [u8]> {
     certificates.iter().map(Vec::as_slice).find(|der| {
-        let Ok(certificate) = Certificate::from_der(der) else { return false };
+        let Ok(certificate) = Certificate::from_der(der) else {
+            return false;
+        };
         let tbs = certificate.tbs_certificate();
         match sid {
-            SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber { issuer, serial_number }) => {
-                tbs.issuer() == issuer && tbs.serial_number() == serial_number
-            }
+            SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                issuer,
+                serial_number,
+            }) => tbs.issuer() == issuer && tbs.serial_number() == serial_number,
             SignerIdentifier::SubjectKeyIdentifier(ski) => {
-                let Ok((_, parsed)) = x509_parser::parse_x509_certificate(der) else { return false };
-                parsed.extensions().iter().any(|ext| {
-                    matches!(ext.parsed_extension(), x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) if id.0 == ski.0.as_bytes())
-                })
+                let found = tbs.get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>();
+                matches!(found, Ok(Some((_, id))) if id.0 == ski.0)
             }
         }
     })
 }
 
 fn describe_signer(report: &mut SignatureReport, signer_der: &[u8]) {
-    if let Ok((_, certificate)) = x509_parser::parse_x509_certificate(signer_der) {
-        report.signer = Some(certificate.subject().to_string());
+    if let Ok(certificate) = Certificate::from_der(signer_der) {
+        let tbs = certificate.tbs_certificate();
+        report.signer = Some(tbs.subject().to_string());
         report.serial = Some(
-            certificate
-                .raw_serial_as_string()
-                .replace(':', "")
-                .to_uppercase(),
+            tbs.serial_number()
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect(),
         );
     }
     let fingerprint = digest::digest(&digest::SHA256, signer_der);
