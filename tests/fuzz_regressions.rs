@@ -98,9 +98,9 @@ fn sign_plain_pdf(pdf: &[u8]) {
     }
 }
 
-// F1: an object stream whose /Length is an object inside that same stream recurses without end
-// (PdfFile::object_stream -> object_at -> direct_length -> object_in_stream -> object_stream):
-// stack overflow, the process aborts (SIGSEGV under libFuzzer).
+// F1 (fixed in 691f9a6): an object stream whose /Length is an object inside that same stream
+// recursed without end (PdfFile::object_stream -> object_at -> direct_length ->
+// object_in_stream -> object_stream): stack overflow, the process aborted.
 #[test]
 fn object_stream_length_inside_itself_returns() {
     let pdf = input("pdf_open-objstm-length-loop.pdf");
@@ -108,8 +108,8 @@ fn object_stream_length_inside_itself_returns() {
     sign_plain_pdf(&pdf);
 }
 
-// F2: many /Prev sections naming the same /XRefStm each decode it again and keep the copy, so
-// memory and time grow with sections x decoded size, past every per-stream limit. Full size
+// F2: many /Prev sections naming the same /XRefStm each decoded it again and kept the copy, so
+// memory and time grew with sections x decoded size, past every per-stream limit. Full size
 // (`python3 fuzz/regressions-src/xrefstm_shared.py out.pdf 40 60000000`): 61 kB in, 2.6 GB
 // and 14 s. The saved input is a small one (4 x 8 MB) that keeps the test quick.
 #[test]
@@ -118,7 +118,7 @@ fn shared_xref_stream_bomb_returns() {
     open_and_look_around(&pdf);
 }
 
-// F3: every cross-reference entry is collected before max_objects is checked. Full size
+// F3: every cross-reference entry was collected before max_objects was checked. Full size
 // (`python3 fuzz/regressions-src/xrefstm_entries.py out.pdf 67000000`): 65 kB in, 1.1 GB
 // before the refusal. The saved input has 8 M rows, twice the limit.
 #[test]
@@ -127,8 +127,30 @@ fn xref_entries_over_the_limit_return() {
     open_and_look_around(&pdf);
 }
 
+// F4: objects in the file body were re-read from the bytes on every resolve, and nothing bounded
+// the total: /Kids naming one large node N times cost N x its size. Full size
+// (`python3 fuzz/regressions-src/kids_reparse.py out.pdf 16000 50000`): 196 kB in, 4 s in
+// `page(1)`, so in every `sign_pdf`. The saved input is a small one (2000 x 20 kB).
+#[test]
+fn repeated_large_kid_returns() {
+    let pdf = input("pdf_open-kids-reparse.pdf");
+    open_and_look_around(&pdf);
+    sign_plain_pdf(&pdf);
+}
+
+// F5: the trailer's /Size seeded new object numbers unchecked: /Size 4294967295 overflowed
+// `IncrementalUpdate::allocate` (src/pdf/write.rs:42). Debug builds panicked; release wrapped to
+// object 0 and then reused 1 (the catalog's number) for the new /AcroForm, writing a corrupt
+// revision with no error (fixed in c6e68d0).
+#[test]
+fn trailer_size_at_u32_max_returns() {
+    sign_fuzz_input(&input("sign_pdf-size-overflow.pdf"));
+}
+
 /// Inputs with a test of their own above; the sweep skips them so nothing heavy runs twice.
-const NAMED: [&str; 3] = [
+const NAMED: [&str; 5] = [
+    "sign_pdf-size-overflow.pdf",
+    "pdf_open-kids-reparse.pdf",
     "pdf_open-objstm-length-loop.pdf",
     "pdf_open-shared-xrefstm-bomb.pdf",
     "pdf_open-xref-entries-before-limit.pdf",

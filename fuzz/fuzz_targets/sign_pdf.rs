@@ -64,7 +64,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let request = request(selector);
     if let Ok(signed) = sign_pdf(pdf, signer(), &request) {
-        assert!(signed.starts_with(pdf), "the signed output must keep the original bytes");
+        assert!(
+            signed.starts_with(pdf),
+            "the signed output must keep the original bytes"
+        );
         if let Err(error) = PdfFile::open(&signed, Limits::default()) {
             panic!("our own signed output does not reopen: {error}");
         }
