@@ -222,9 +222,16 @@ pub fn signed_data(
     Ok(info.to_der()?)
 }
 
-/// Reads the SignedData in a PDF's `/Contents`: a DER ContentInfo followed only by zero padding.
+/// Reads the SignedData in a PDF's `/Contents`: a ContentInfo followed only by zero padding.
+/// DER first; BER (indefinite lengths, as NSS writes) when DER fails.
 pub fn parse_signed_data(contents: &[u8]) -> Result<SignedData, CmsError> {
-    let mut reader = der::SliceReader::new(contents)?;
+    decode_signed_data(contents, der::EncodingRules::Der).or_else(|der_error| {
+        decode_signed_data(contents, der::EncodingRules::Ber).map_err(|_| der_error)
+    })
+}
+
+fn decode_signed_data(contents: &[u8], rules: der::EncodingRules) -> Result<SignedData, CmsError> {
+    let mut reader = der::SliceReader::new_with_encoding_rules(contents, rules)?;
     let info = ContentInfo::decode(&mut reader)?;
     let consumed = usize::try_from(u32::from(der::Reader::position(&reader))).unwrap_or(usize::MAX);
     let rest = contents.get(consumed..).unwrap_or_default();
@@ -239,7 +246,7 @@ pub fn parse_signed_data(contents: &[u8]) -> Result<SignedData, CmsError> {
             info.content_type
         )));
     }
-    Ok(info.content.decode_as::<SignedData>()?)
+    Ok(info.content.decode_as_encoding::<SignedData>(rules)?)
 }
 
 /// A signature read back from a PDF: the typed SignedData and, byte for byte, the signed
@@ -254,7 +261,8 @@ pub struct ParsedSignature {
 /// Parses `/Contents`: the SignedData and the raw signed attributes of its first SignerInfo.
 pub fn parse_signature(contents: &[u8]) -> Result<ParsedSignature, CmsError> {
     let signed_data = parse_signed_data(contents)?;
-    let signed_attributes_der = raw_signed_attributes(contents)?;
+    let signed_attributes_der = raw_signed_attributes(contents, der::EncodingRules::Der)
+        .or_else(|_| raw_signed_attributes(contents, der::EncodingRules::Ber))?;
     Ok(ParsedSignature {
         signed_data,
         signed_attributes_der,
@@ -263,9 +271,12 @@ pub fn parse_signature(contents: &[u8]) -> Result<ParsedSignature, CmsError> {
 
 /// Walks ContentInfo → SignedData → first SignerInfo with der's reader to take the
 /// `[0] IMPLICIT SignedAttributes` TLV as it was written.
-fn raw_signed_attributes(contents: &[u8]) -> Result<Option<Vec<u8>>, CmsError> {
+fn raw_signed_attributes(
+    contents: &[u8],
+    rules: der::EncodingRules,
+) -> Result<Option<Vec<u8>>, CmsError> {
     use der::{Header, Reader, Tag, TagNumber};
-    let mut reader = der::SliceReader::new(contents)?;
+    let mut reader = der::SliceReader::new_with_encoding_rules(contents, rules)?;
     let is_context = |tag: Tag, number: u32| matches!(tag, Tag::ContextSpecific { number: TagNumber(n), .. } if n == number);
     Header::decode(&mut reader)?; // ContentInfo
     reader.tlv_bytes()?; // contentType

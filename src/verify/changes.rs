@@ -136,6 +136,8 @@ struct Context {
     annotation_arrays: HashMap<u32, usize>,
     acroform: Option<u32>,
     fields_array: Option<u32>,
+    /// Appearance streams of widgets: form filling may redraw them.
+    appearances: std::collections::HashSet<u32>,
 }
 
 impl Context {
@@ -150,6 +152,7 @@ impl Context {
             annotation_arrays: HashMap::new(),
             acroform: None,
             fields_array: None,
+            appearances: std::collections::HashSet::new(),
         };
         for (index, page_id) in file
             .page_ids(100_000)
@@ -164,6 +167,7 @@ impl Context {
             if let Some(Object::Reference(annots)) = page.get(b"Annots") {
                 context.annotation_arrays.insert(annots.number, index + 1);
             }
+            context.collect_appearances(file, &page);
             let contents = match page.get(b"Contents") {
                 Some(Object::Reference(id)) => match file.resolve(&Object::Reference(*id)) {
                     Ok(Object::Array(items)) => {
@@ -192,6 +196,39 @@ impl Context {
             }
         }
         context
+    }
+
+    /// The streams under each widget's `/AP` (§12.5.5): `/N`, `/R`, `/D`, directly or per state.
+    fn collect_appearances(&mut self, file: &PdfFile<'_>, page: &Dictionary) {
+        let Some(Ok(Object::Array(annotations))) = page.get(b"Annots").map(|a| file.resolve(a))
+        else {
+            return;
+        };
+        for annotation in annotations.iter().take(10_000) {
+            let Ok(annotation) = file.resolve_dictionary(annotation, "annotation") else {
+                continue;
+            };
+            let Some(Ok(Object::Dictionary(appearance))) =
+                annotation.get(b"AP").map(|a| file.resolve(a))
+            else {
+                continue;
+            };
+            for (_, entry) in appearance.iter() {
+                match entry {
+                    Object::Reference(id) => {
+                        self.appearances.insert(id.number);
+                    }
+                    Object::Dictionary(states) => {
+                        self.appearances
+                            .extend(states.iter().filter_map(|(_, s)| match s {
+                                Object::Reference(id) => Some(id.number),
+                                _ => None,
+                            }));
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// `(description, permitted)` for one rewritten object, or `None` when nothing changed.
@@ -243,6 +280,12 @@ impl Context {
         }
         if Some(number) == self.acroform {
             return Some(self.form_change(&old_dictionary, &new_dictionary));
+        }
+        if self.appearances.contains(&number) {
+            return Some((
+                format!("appearance of a form field redrawn (object {number})"),
+                self.level >= 2,
+            ));
         }
         if Some(number) == self.fields_array {
             return Some((
@@ -377,7 +420,7 @@ impl Context {
             });
             let signing = new.name(b"FT") == Some(b"Sig");
             return (
-                format!("{label} {}", if signing { "signed" } else { "filled in" }),
+                format!("{label} {}", if signing { "signed" } else { "filled" }),
                 self.level >= 2,
             );
         }

@@ -392,15 +392,22 @@ fn check_digest_and_value(
         }
         _ => content.concat(),
     };
-    let (algorithm, key) = verification_key(info, signer_der)?;
-    UnparsedPublicKey::new(algorithm, key)
-        .verify(&message, info.signature.as_bytes())
-        .map_err(|_| {
-            fail(
-                SubIndication::SigCryptoFailure,
-                "the signature value does not verify with the signer's key",
-            )
-        })
+    let verified = match verification_key(info, signer_der)? {
+        Verifier::Ring(algorithm, key) => UnparsedPublicKey::new(algorithm, key)
+            .verify(&message, info.signature.as_bytes())
+            .is_ok(),
+        Verifier::PssSalt { hash, salt, key } => {
+            verify_pss_salt(hash, salt, &key, &message, info.signature.as_bytes())
+        }
+    };
+    if verified {
+        Ok(())
+    } else {
+        Err(fail(
+            SubIndication::SigCryptoFailure,
+            "the signature value does not verify with the signer's key",
+        ))
+    }
 }
 
 fn attribute_value(
@@ -419,11 +426,19 @@ fn digest_for(oid: &const_oid::ObjectIdentifier) -> Option<&'static digest::Algo
     }
 }
 
-/// The ring algorithm for the signature: from the SignerInfo's algorithms and the key's type.
-fn verification_key(
-    info: &SignerInfo,
-    signer_der: &[u8],
-) -> Result<(&'static dyn VerificationAlgorithm, Vec<u8>), Failure> {
+/// How to check a signature value.
+enum Verifier {
+    Ring(&'static dyn VerificationAlgorithm, Vec<u8>),
+    /// RSASSA-PSS whose salt is not the hash's length: ring only verifies that one case.
+    PssSalt {
+        hash: usize,
+        salt: usize,
+        key: Vec<u8>,
+    },
+}
+
+/// The verifier for the signature: from the SignerInfo's algorithms and the key's type.
+fn verification_key(info: &SignerInfo, signer_der: &[u8]) -> Result<Verifier, Failure> {
     let certificate = Certificate::from_der(signer_der).map_err(|e| {
         fail(
             SubIndication::FormatFailure,
@@ -440,82 +455,127 @@ fn verification_key(
         .and_then(|p| p.decode_as::<const_oid::ObjectIdentifier>().ok())
         .map(|c| c.to_string());
     let signature = info.signature_algorithm.oid.to_string();
-    let digest = info.digest_alg.oid.to_string();
-    let hash = match signature.as_str() {
-        "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => "256",
-        "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => "384",
-        "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => "512",
-        "1.2.840.113549.1.1.10" => pss_hash(info).unwrap_or("?"),
-        _ => match digest.as_str() {
-            "2.16.840.1.101.3.4.2.1" => "256",
-            "2.16.840.1.101.3.4.2.2" => "384",
-            "2.16.840.1.101.3.4.2.3" => "512",
-            _ => "?",
-        },
-    };
-    let pss = signature == "1.2.840.113549.1.1.10";
-    let algorithm: Option<&'static dyn VerificationAlgorithm> =
-        match (key_type.as_str(), curve.as_deref(), hash, pss) {
-            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), "256", _) => {
-                Some(&ring_signature::ECDSA_P256_SHA256_ASN1)
-            }
-            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), "384", _) => {
-                Some(&ring_signature::ECDSA_P256_SHA384_ASN1)
-            }
-            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), "256", _) => {
-                Some(&ring_signature::ECDSA_P384_SHA256_ASN1)
-            }
-            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), "384", _) => {
-                Some(&ring_signature::ECDSA_P384_SHA384_ASN1)
-            }
-            ("1.2.840.113549.1.1.1", _, "256", false) => {
-                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA256)
-            }
-            ("1.2.840.113549.1.1.1", _, "384", false) => {
-                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA384)
-            }
-            ("1.2.840.113549.1.1.1", _, "512", false) => {
-                Some(&ring_signature::RSA_PKCS1_2048_8192_SHA512)
-            }
-            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "256", true) => {
-                Some(&ring_signature::RSA_PSS_2048_8192_SHA256)
-            }
-            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "384", true) => {
-                Some(&ring_signature::RSA_PSS_2048_8192_SHA384)
-            }
-            ("1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10", _, "512", true) => {
-                Some(&ring_signature::RSA_PSS_2048_8192_SHA512)
-            }
-            ("1.3.101.112", _, _, _) => Some(&ring_signature::ED25519),
-            _ => None,
-        };
-    let algorithm = algorithm.ok_or_else(|| {
+    let refused = || {
         fail(
             SubIndication::CryptoConstraintsFailure,
             format!("signature algorithm {signature} with a {key_type} key is not accepted"),
         )
-    })?;
-    Ok((algorithm, key))
+    };
+    if signature == "1.2.840.113549.1.1.10" {
+        return pss_verifier(info, key).ok_or_else(refused);
+    }
+    let hash = match signature.as_str() {
+        "1.2.840.10045.4.3.2" | "1.2.840.113549.1.1.11" => 256,
+        "1.2.840.10045.4.3.3" | "1.2.840.113549.1.1.12" => 384,
+        "1.2.840.10045.4.3.4" | "1.2.840.113549.1.1.13" => 512,
+        // rsaEncryption or id-ecPublicKey as the "signature algorithm": the digest decides.
+        _ => digest_for(&info.digest_alg.oid).map_or(0, |d| d.output_len() * 8),
+    };
+    let algorithm: Option<&'static dyn VerificationAlgorithm> =
+        match (key_type.as_str(), curve.as_deref(), hash) {
+            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), 256) => {
+                Some(&ring_signature::ECDSA_P256_SHA256_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.2.840.10045.3.1.7"), 384) => {
+                Some(&ring_signature::ECDSA_P256_SHA384_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), 256) => {
+                Some(&ring_signature::ECDSA_P384_SHA256_ASN1)
+            }
+            ("1.2.840.10045.2.1", Some("1.3.132.0.34"), 384) => {
+                Some(&ring_signature::ECDSA_P384_SHA384_ASN1)
+            }
+            ("1.2.840.113549.1.1.1", _, 256) => Some(&ring_signature::RSA_PKCS1_2048_8192_SHA256),
+            ("1.2.840.113549.1.1.1", _, 384) => Some(&ring_signature::RSA_PKCS1_2048_8192_SHA384),
+            ("1.2.840.113549.1.1.1", _, 512) => Some(&ring_signature::RSA_PKCS1_2048_8192_SHA512),
+            ("1.3.101.112", _, _) => Some(&ring_signature::ED25519),
+            _ => None,
+        };
+    algorithm
+        .map(|a| Verifier::Ring(a, key))
+        .ok_or_else(refused)
 }
 
-/// The hash named in RSASSA-PSS parameters (RFC 4055 §3.1); SHA-1 (the default) is refused.
-fn pss_hash(info: &SignerInfo) -> Option<&'static str> {
+/// RSASSA-PSS-params (RFC 4055 §3.1).
+#[derive(der::Sequence)]
+struct PssParameters {
+    #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
+    hash: Option<spki::AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "1", tag_mode = "EXPLICIT", optional = "true")]
+    mask: Option<spki::AlgorithmIdentifierOwned>,
+    #[asn1(context_specific = "2", tag_mode = "EXPLICIT", optional = "true")]
+    salt: Option<u32>,
+    #[asn1(context_specific = "3", tag_mode = "EXPLICIT", optional = "true")]
+    trailer: Option<u32>,
+}
+
+/// PSS with SHA-2, MGF1 over the same hash; SHA-1 (the parameters' default) is refused.
+fn pss_verifier(info: &SignerInfo, key: Vec<u8>) -> Option<Verifier> {
     let parameters = info
         .signature_algorithm
         .parameters
         .as_ref()?
-        .to_der()
+        .decode_as::<PssParameters>()
         .ok()?;
-    let text = parameters.windows(9).find_map(|w| match w {
-        [0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, n] => Some(*n),
-        _ => None,
-    })?;
-    match text {
-        1 => Some("256"),
-        2 => Some("384"),
-        3 => Some("512"),
-        _ => None,
+    let hash = digest_for(&parameters.hash?.oid)?;
+    let mask = parameters.mask?;
+    let mask_hash = mask
+        .parameters?
+        .decode_as::<spki::AlgorithmIdentifierOwned>()
+        .ok()?;
+    if mask.oid.to_string() != "1.2.840.113549.1.1.8"
+        || digest_for(&mask_hash.oid)? != hash
+        || parameters.trailer.unwrap_or(1) != 1
+    {
+        return None;
     }
+    let salt = usize::try_from(parameters.salt.unwrap_or(20)).ok()?;
+    let bits = hash.output_len() * 8;
+    if salt != hash.output_len() {
+        return Some(Verifier::PssSalt {
+            hash: bits,
+            salt,
+            key,
+        });
+    }
+    let algorithm: &'static dyn VerificationAlgorithm = match bits {
+        256 => &ring_signature::RSA_PSS_2048_8192_SHA256,
+        384 => &ring_signature::RSA_PSS_2048_8192_SHA384,
+        _ => &ring_signature::RSA_PSS_2048_8192_SHA512,
+    };
+    Some(Verifier::Ring(algorithm, key))
+}
+
+/// RSASSA-PSS verification with an explicit salt length, by RustCrypto's rsa.
+fn verify_pss_salt(hash: usize, salt: usize, key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::traits::PublicKeyParts;
+    use sha2::Digest;
+    let Ok(public) = rsa::PublicKey::from_pkcs1_der(key) else {
+        return false;
+    };
+    let bits = public.size() * 8;
+    if !(2048..=8192).contains(&bits) {
+        return false;
+    }
+    let outcome = match hash {
+        256 => public.verify(
+            rsa::Pss::<sha2::Sha256>::new_with_salt(salt),
+            &sha2::Sha256::digest(message),
+            signature,
+        ),
+        384 => public.verify(
+            rsa::Pss::<sha2::Sha384>::new_with_salt(salt),
+            &sha2::Sha384::digest(message),
+            signature,
+        ),
+        _ => public.verify(
+            rsa::Pss::<sha2::Sha512>::new_with_salt(salt),
+            &sha2::Sha512::digest(message),
+            signature,
+        ),
+    };
+    outcome.is_ok()
 }
 
 /// ESS signing-certificate(-v2) must name the signer's certificate (RFC 5035 §5.4, RFC 2634 §5.4).
