@@ -10,7 +10,8 @@
 //!
 //! Inputs come from `benches/data/make_bench_pdfs.py` (deterministic, git-ignored); the key is
 //! `keys-example/` unless `ONESEAL_BENCH_KEYS` names another directory holding
-//! `seal-key.pem` and `seal-cert.pem`.
+//! `seal-key.pem` and `seal-cert.pem`. With `ONESEAL_BENCH_PAIRED=FILE`, a bench run ends with
+//! an interleaved comparison (see `paired_comparison`) written to FILE as JSON.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,12 @@ fn main() -> ExitCode {
     bench_sign_pdf(&mut criterion, &setup);
     bench_floor(&mut criterion, &setup);
     criterion.final_summary();
+    if let Some(out) = std::env::var_os("ONESEAL_BENCH_PAIRED").filter(|_| bench_mode) {
+        if let Err(message) = paired_comparison(&setup, Path::new(&out)) {
+            eprintln!("benches/signing: paired comparison: {message}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
 }
 
@@ -212,12 +219,7 @@ fn bench_floor(criterion: &mut Criterion, setup: &Setup) {
 /// One ECDSA P-256 signature over signed-attributes-sized bytes, with ring's own key.
 fn bench_ecdsa(criterion: &mut Criterion) {
     let rng = SystemRandom::new();
-    let key =
-        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng).and_then(|pkcs8| {
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng)
-                .map_err(|_| ring::error::Unspecified)
-        });
-    let Ok(key) = key else {
+    let Ok(key) = floor_key(&rng) else {
         eprintln!("benches/signing: ring could not make a P-256 key; skipping floor_ecdsa_p256");
         return;
     };
@@ -227,6 +229,76 @@ fn bench_ecdsa(criterion: &mut Criterion) {
         bencher.iter(|| key.sign(&rng, black_box(&message)));
     });
     group.finish();
+}
+
+/// A fresh P-256 key of ring's own, so the floor's signature owes nothing to oneseal.
+fn floor_key(rng: &SystemRandom) -> Result<EcdsaKeyPair, ring::error::Unspecified> {
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, rng)?;
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), rng)
+        .map_err(|_| ring::error::Unspecified)
+}
+
+/// The ratio to the floor measured so that other load on the machine hits both sides alike.
+///
+/// Criterion times each benchmark in its own stretch of minutes, so a compile that starts
+/// half-way skews one side of a ratio. Here every round times `sign_pdf`, `Seal::sign` and the
+/// floor's three parts back to back; the medians over rounds go to `out` as JSON.
+fn paired_comparison(setup: &Setup, out: &Path) -> Result<(), String> {
+    let seal = Seal::new(&setup.signer).map_err(|error| error.to_string())?;
+    let rng = SystemRandom::new();
+    let key = floor_key(&rng).map_err(|_| "ring could not make a P-256 key".to_owned())?;
+    let message = [0x31_u8; SIGNED_ATTRIBUTES_BYTES];
+    let revision = vec![b' '; REVISION_BYTES];
+    let mut json = Vec::new();
+    eprintln!("paired comparison (medians over interleaved rounds):");
+    for (name, input) in &setup.inputs {
+        let rounds = if input.len() > 1 << 20 { 80 } else { 4000 };
+        let mut samples: [Vec<f64>; 5] = Default::default();
+        for _ in 0..rounds {
+            let [sign, seal_sign, floor, ratio, seal_ratio] = &mut samples;
+            let sign_ns = time_ns(|| sign_pdf(black_box(input), &setup.signer, &setup.request));
+            let seal_ns = time_ns(|| seal.sign(black_box(input), &setup.request));
+            let floor_ns = time_ns(|| digest(&SHA256, black_box(input)))
+                + time_ns(|| key.sign(&rng, black_box(&message)))
+                + time_ns(|| {
+                    let mut output = Vec::with_capacity(input.len() + revision.len());
+                    output.extend_from_slice(black_box(input));
+                    output.extend_from_slice(black_box(&revision));
+                    output
+                });
+            sign.push(sign_ns);
+            seal_sign.push(seal_ns);
+            floor.push(floor_ns);
+            ratio.push(sign_ns / floor_ns);
+            seal_ratio.push(seal_ns / floor_ns);
+        }
+        let [sign, seal_sign, floor, ratio, seal_ratio] = samples.map(median);
+        eprintln!(
+            "  {name:<22} sign_pdf {:>9.1} µs  Seal::sign {:>9.1} µs  floor {:>9.1} µs  \
+             sign_pdf/floor {ratio:.2}x  Seal::sign/floor {seal_ratio:.2}x  ({rounds} rounds)",
+            sign / 1e3,
+            seal_sign / 1e3,
+            floor / 1e3,
+        );
+        json.push(format!(
+            "\"{name}\": {{\"rounds\": {rounds}, \"sign_pdf_ns\": {sign:.0}, \
+             \"seal_sign_ns\": {seal_sign:.0}, \"floor_ns\": {floor:.0}, \
+             \"sign_pdf_over_floor\": {ratio:.4}, \"seal_sign_over_floor\": {seal_ratio:.4}}}"
+        ));
+    }
+    std::fs::write(out, format!("{{{}}}\n", json.join(", ")))
+        .map_err(|error| format!("cannot write {}: {error}", out.display()))
+}
+
+fn time_ns<T>(work: impl FnOnce() -> T) -> f64 {
+    let start = std::time::Instant::now();
+    black_box(work());
+    start.elapsed().as_nanos() as f64
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 /// Bytes throughput, and fewer, flat samples for the 10 MB files so a run stays in minutes.
