@@ -59,11 +59,11 @@ fn main() -> ExitCode {
     bench_sign_pdf(&mut criterion, &setup);
     bench_floor(&mut criterion, &setup);
     criterion.final_summary();
-    if let Some(out) = std::env::var_os("ONESEAL_BENCH_PAIRED").filter(|_| bench_mode) {
-        if let Err(message) = paired_comparison(&setup, Path::new(&out)) {
-            eprintln!("benches/signing: paired comparison: {message}");
-            return ExitCode::FAILURE;
-        }
+    if let Some(out) = std::env::var_os("ONESEAL_BENCH_PAIRED").filter(|_| bench_mode)
+        && let Err(message) = paired_comparison(&setup, Path::new(&out))
+    {
+        eprintln!("benches/signing: paired comparison: {message}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }
