@@ -9,9 +9,16 @@ then the interleaved comparison the bench makes (ONESEAL_BENCH_PAIRED), on which
 rest because load from elsewhere hits both sides of its ratios alike; then each target, met or
 missed, with the figure.
 
+With --verify-peer and --verify-paired (from `cargo bench --bench verification` and
+benches/peers/pyhanko_validate.py in the same run) it then prints the same for verification:
+`verify` per file, the floor (SHA-256 pass over the signed file + 2 × ECDSA P-256 verify), the
+ratio, pyHanko's `validate_pdf_signature` median and oneseal/pyHanko, the interleaved comparison,
+and the verification targets.
+
 Usage:
   python benches/peers/report.py --criterion target/criterion --peer PEER.json \\
-      --paired PAIRED.json --cli CLI.json
+      --paired PAIRED.json --cli CLI.json \\
+      [--verify-peer VALIDATE.json --verify-paired VERIFY_PAIRED.json]
 """
 
 import argparse
@@ -23,6 +30,10 @@ FILES = ["one-page.pdf", "image-heavy-10mb.pdf", "text-heavy-10mb.pdf"]
 # Ratio of oneseal's median to the floor that each file must stay within.
 FLOOR_TARGETS = {"one-page.pdf": 3.0, "image-heavy-10mb.pdf": 1.3, "text-heavy-10mb.pdf": 2.0}
 CLI_TARGET_MS = 10.0
+# Verification: the issue's one-page target, within 3x of the floor, "i.e." ≥ 5,000/s on one core.
+VERIFY_FLOOR_TARGETS = {"one-page.pdf": 3.0}
+VERIFY_RATE_TARGET = 5_000
+ECDSA_VERIFICATIONS = 2
 
 
 def main() -> int:
@@ -32,6 +43,9 @@ def main() -> int:
     parser.add_argument("--paired", type=Path, required=True,
                         help="the bench's ONESEAL_BENCH_PAIRED output")
     parser.add_argument("--cli", type=Path, help="hyperfine --export-json output")
+    parser.add_argument("--verify-peer", type=Path, help="pyhanko_validate.py --json output")
+    parser.add_argument("--verify-paired", type=Path,
+                        help="the verification bench's ONESEAL_BENCH_VERIFY_PAIRED output")
     args = parser.parse_args()
 
     peer = json.loads(args.peer.read_text())["files"]
@@ -102,7 +116,69 @@ def main() -> int:
     print("| target | measured | verdict |")
     print("|---|---:|---|")
     print("\n".join(verdicts))
+    if args.verify_peer and args.verify_paired:
+        print()
+        verification_report(args.criterion, args.verify_peer, args.verify_paired)
     return 0
+
+
+def verification_report(criterion: Path, peer_path: Path, paired_path: Path) -> None:
+    peer = json.loads(peer_path.read_text())["files"]
+    paired = json.loads(paired_path.read_text())
+    ecdsa_ms = median_ms(criterion, "verify_floor_ecdsa_p256", "verify")
+    rows, paired_rows, verdicts = [], [], []
+    for name in FILES:
+        verify_ms = median_ms(criterion, "verify", name)
+        sha_ms = median_ms(criterion, "verify_floor_sha256", name)
+        floor_ms = sha_ms + ECDSA_VERIFICATIONS * ecdsa_ms
+        peer_ms = peer[name]["median_ms"]
+        size_mb = peer[name]["bytes"] / 1e6
+        size = f"{size_mb:.2f} MB" if size_mb >= 1 else f"{peer[name]['bytes'] / 1e3:.1f} kB"
+        speed = (f"{peer_ms / verify_ms:,.1f}x faster" if verify_ms <= peer_ms
+                 else f"{verify_ms / peer_ms:,.2f}x slower")
+        rows.append(
+            f"| signed-{name} | {size} | {fmt(verify_ms)} "
+            f"| {fmt(floor_ms)} = {fmt(sha_ms)} + 2 × {fmt(ecdsa_ms)} "
+            f"| {verify_ms / floor_ms:.2f}x | {fmt(peer_ms)} | {verify_ms / peer_ms:.4f} ({speed}) |"
+        )
+        pair = paired[name]
+        ratio = pair["verify_over_floor"]
+        paired_rows.append(
+            f"| signed-{name} | {fmt(pair['verify_ns'] / 1e6)} | {fmt(pair['floor_ns'] / 1e6)} "
+            f"= {fmt(pair['sha256_ns'] / 1e6)} + 2 × {fmt(pair['ecdsa_verify_ns'] / 1e6)} "
+            f"| {ratio:.2f}x | {pair['rounds']} |"
+        )
+        if name in VERIFY_FLOOR_TARGETS:
+            limit = VERIFY_FLOOR_TARGETS[name]
+            verdicts.append(
+                f"| {name}: `verify` within {limit}x of the floor | {ratio:.2f}x (interleaved); "
+                f"criterion {verify_ms / floor_ms:.2f}x | {'met' if ratio <= limit else 'MISSED'} |"
+            )
+            rate = 1e9 / pair["verify_ns"]
+            verdicts.append(
+                f"| {name}: ≥ {VERIFY_RATE_TARGET:,} verifications/s on one core "
+                f"| {rate:,.0f}/s (interleaved); criterion {1e3 / verify_ms:,.0f}/s "
+                f"| {'met' if rate >= VERIFY_RATE_TARGET else 'MISSED'} |"
+            )
+
+    print("Verification, criterion medians:")
+    print()
+    print("| file | size | oneseal `verify` median | floor = SHA-256 + 2 × ECDSA verify "
+          "| `verify` / floor | pyHanko median | `verify` / pyHanko |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print()
+    print("Verification, interleaved (each round times `verify`, the SHA-256 pass and two ECDSA "
+          "verifications back to back; medians over rounds, the ratio is the median of per-round "
+          "ratios):")
+    print()
+    print("| file | `verify` | floor = SHA-256 + 2 × ECDSA verify | `verify` / floor | rounds |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(paired_rows))
+    print()
+    print("| target | measured | verdict |")
+    print("|---|---:|---|")
+    print("\n".join(verdicts))
 
 
 def verdict(target: str, met: bool, met_prepared: bool, measured: str) -> str:
@@ -121,7 +197,8 @@ def median_ms(root: Path, group: str, bench: str) -> float:
     try:
         estimates = json.loads(path.read_text())
     except OSError as error:
-        sys.exit(f"{path}: {error}; run `cargo bench --bench signing` first")
+        target = "verification" if group.startswith("verify") else "signing"
+        sys.exit(f"{path}: {error}; run `cargo bench --bench {target}` first")
     return estimates["median"]["point_estimate"] / 1e6
 
 
