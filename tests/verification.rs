@@ -833,6 +833,7 @@ const FOREIGN: &[(&str, &str, &str)] = &[
     ("pyh-pss-salt32.pdf", "PyhPSS32", "ETSI.CAdES.detached"),
     ("pyh-pkcs7.pdf", "PyhPKCS7", "adbe.pkcs7.detached"),
     ("poppler-pkcs7.pdf", "PopplerSig", "adbe.pkcs7.detached"),
+    ("pyh-bt.pdf", "PyhBT", "ETSI.CAdES.detached"),
 ];
 
 #[test]
@@ -971,4 +972,44 @@ fn chinese_labels_with_lang_zh() {
         run.describe()
     );
     assert!(run.stdout.contains("SealA"), "{}", run.describe());
+}
+
+#[test]
+fn document_timestamp_passes_and_catches_tampering() {
+    let root = vfix("root.pem");
+    let path = vfix("pyh-doc-timestamp.pdf");
+    let v = verify("pyh-doc-timestamp", &path, &[&root]);
+    v.expect_exit(0)
+        .expect_top(&["TOTAL-PASSED"])
+        .expect_count(2)
+        .expect_passed(0)
+        .expect_passed(1);
+    let stamp = v.signature(1);
+    assert_eq!(stamp.get("kind").str(), "DocTimeStamp", "{}", v.describe());
+    assert_eq!(
+        stamp.get("sub_filter").str(),
+        "ETSI.RFC3161",
+        "{}",
+        v.describe()
+    );
+    assert!(
+        v.signature(0)
+            .get("modifications")
+            .array()
+            .iter()
+            .all(|m| m.get("permitted").as_bool() == Some(true)),
+        "{}",
+        v.describe()
+    );
+
+    // One byte of the original document changed: both the signature and the timestamp see it.
+    let data = std::fs::read(&path).expect("fixture");
+    let at = find(&data, b"/MediaBox").expect("a page") + 1;
+    let dir = TempDir::new().expect("temp dir");
+    let tampered = dir.path().join("tampered.pdf");
+    std::fs::write(&tampered, with_byte(&data, at, b'm')).expect("write");
+    verify("pyh-doc-timestamp tampered", &tampered, &[&root])
+        .expect_exit(1)
+        .expect_top(&["TOTAL-FAILED"])
+        .expect_sig(1, &["TOTAL-FAILED"], &[Some("HASH_FAILURE")]);
 }

@@ -308,6 +308,44 @@ impl<'a> der::DecodeValue<'a> for RawSet {
     }
 }
 
+/// id-ct-TSTInfo (RFC 3161 §2.4.2).
+pub const ID_CT_TST_INFO: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+
+/// What a timestamp token attests (RFC 3161 §2.4.2): the imprint and the time.
+#[derive(Clone, Debug)]
+pub struct TimeStampClaim {
+    pub hash_algorithm: ObjectIdentifier,
+    pub hashed_message: Vec<u8>,
+    /// `genTime` as written (`YYYYMMDDHHMMSS[.f]Z`); fractional seconds are common, so it is
+    /// kept as text rather than decoded as a DER GeneralizedTime.
+    pub generation_time: String,
+}
+
+/// Reads the head of a TSTInfo: version, policy, messageImprint, serialNumber, genTime.
+pub fn parse_tst_info(tst_info: &[u8]) -> Result<TimeStampClaim, CmsError> {
+    use der::{Header, Reader};
+    let mut reader = der::SliceReader::new(tst_info)?;
+    Header::decode(&mut reader)?; // TSTInfo
+    reader.tlv_bytes()?; // version
+    reader.tlv_bytes()?; // policy
+    let imprint = MessageImprint::decode(&mut reader)?;
+    reader.tlv_bytes()?; // serialNumber
+    let time = der::asn1::AnyRef::decode(&mut reader)?;
+    Ok(TimeStampClaim {
+        hash_algorithm: imprint.hash_algorithm.oid,
+        hashed_message: imprint.hashed_message.as_bytes().to_vec(),
+        generation_time: String::from_utf8_lossy(time.value()).into_owned(),
+    })
+}
+
+/// MessageImprint (RFC 3161 §2.4.1).
+#[derive(Clone, Debug, Sequence)]
+struct MessageImprint {
+    hash_algorithm: AlgorithmIdentifierOwned,
+    hashed_message: OctetString,
+}
+
 /// A signature read back from a PDF: the typed SignedData and, byte for byte, the signed
 /// attributes it was computed over (RFC 5652 §5.4: verify the original encoding, not ours).
 #[derive(Clone, Debug)]

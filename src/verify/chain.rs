@@ -62,31 +62,49 @@ const SIGNER_USAGES: [&[u8]; 5] = [
     &[0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x0a, 0x03, 0x0c],
 ];
 
-struct DocumentSigning;
+/// id-kp-timeStamping (RFC 3161 §2.3): a TSA's certificate must carry it.
+const TIME_STAMPING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08];
 
-impl ExtendedKeyUsageValidator for DocumentSigning {
+/// What the end certificate is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Usage {
+    /// A signer: no EKU, or one of `SIGNER_USAGES`.
+    DocumentSigning,
+    /// A time-stamping authority: EKU timeStamping required.
+    TimeStamping,
+}
+
+impl ExtendedKeyUsageValidator for Usage {
     fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), WebpkiError> {
         let mut empty = true;
         for id in iter {
             empty = false;
             let id = id?;
-            if SIGNER_USAGES
-                .iter()
-                .any(|usage| KeyPurposeId::new(usage) == id)
-            {
+            let accepted = match self {
+                Usage::DocumentSigning => SIGNER_USAGES
+                    .iter()
+                    .any(|usage| KeyPurposeId::new(usage) == id),
+                Usage::TimeStamping => KeyPurposeId::new(TIME_STAMPING) == id,
+            };
+            if accepted {
                 return Ok(());
             }
         }
         // The context variant's fields are private to webpki; the plain one says the same.
         #[allow(deprecated)]
         let missing = WebpkiError::RequiredEkuNotFound;
-        if empty { Ok(()) } else { Err(missing) }
+        if empty && *self == Usage::DocumentSigning {
+            Ok(())
+        } else {
+            Err(missing)
+        }
     }
 }
 
 /// Validates `signer` (DER) with the CMS's other certificates as intermediates, at
 /// `validation_time`; an expiry is told apart from a path that was never valid at `claimed`.
 pub(crate) fn validate(
+    usage: Usage,
     signer: &[u8],
     intermediates: &[Vec<u8>],
     anchors: &TrustAnchors,
@@ -121,13 +139,20 @@ pub(crate) fn validate(
             &trust,
             &intermediates,
             UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds)),
-            DocumentSigning,
+            usage,
             None,
             None,
         )
     };
     match at(validation_time) {
-        Ok(_) => Ok(()),
+        // The claimed time must not precede the certificate (ETSI EN 319 102-1 §5.2.6).
+        Ok(_) => match claimed.map(at) {
+            Some(Err(WebpkiError::CertNotValidYet { .. })) => Err(failure(
+                SubIndication::NotYetValid,
+                "the claimed signing time is before the signer's certificate was valid".into(),
+            )),
+            _ => Ok(()),
+        },
         Err(WebpkiError::CertExpired { .. }) => Err(match claimed.map(at) {
             Some(Ok(_)) => failure(
                 SubIndication::OutOfBoundsNoPoe,

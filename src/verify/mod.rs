@@ -175,38 +175,39 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
 /// The document's indication: failed if any signature failed, indeterminate if any is, passed
 /// only when there are signatures and all passed.
 fn overall(reports: &[SignatureReport]) -> (Indication, String) {
-    if reports.is_empty() {
+    // A document timestamp (ETSI.RFC3161) is evidence about time, not a signer: it decides the
+    // verdict only when it fails outright, which means the bytes it covers were changed.
+    let counted: Vec<&SignatureReport> = reports
+        .iter()
+        .filter(|r| r.kind != "DocTimeStamp" || r.indication == Indication::TotalFailed)
+        .collect();
+    if !reports.iter().any(|r| r.kind != "DocTimeStamp") {
         return (
             Indication::TotalFailed,
             "the document carries no signature".into(),
         );
     }
-    let failed = reports
+    let failed = counted
         .iter()
         .filter(|r| r.indication == Indication::TotalFailed)
         .count();
-    let unsure = reports
+    let unsure = counted
         .iter()
         .filter(|r| r.indication == Indication::Indeterminate)
         .count();
+    let total = counted.len();
     match (failed, unsure) {
         (0, 0) => (
             Indication::TotalPassed,
-            format!(
-                "all {} signature(s) are valid and nothing impermissible changed",
-                reports.len()
-            ),
+            format!("all {total} signature(s) are valid and nothing impermissible changed"),
         ),
         (0, n) => (
             Indication::Indeterminate,
-            format!(
-                "{n} of {} signature(s) could not be confirmed",
-                reports.len()
-            ),
+            format!("{n} of {total} signature(s) could not be confirmed"),
         ),
         (n, _) => (
             Indication::TotalFailed,
-            format!("{n} of {} signature(s) failed", reports.len()),
+            format!("{n} of {total} signature(s) failed"),
         ),
     }
 }

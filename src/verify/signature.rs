@@ -132,6 +132,17 @@ fn check_all(
     policy: &Policy,
     report: &mut SignatureReport,
 ) -> Result<(), Failure> {
+    let timestamp = match report.sub_filter.as_str() {
+        "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => false,
+        "ETSI.RFC3161" => true,
+        other => {
+            return Err((
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailure,
+                format!("sub-filter '{other}' is not supported (SHA-1 based or unknown)"),
+            ));
+        }
+    };
     let range = check_byte_range(pdf, &found.dictionary, revisions, found.revision)?;
     report.covers_whole_file = range[2] + range[3] == pdf.len();
     let Some(Object::String(contents, _)) = found.dictionary.get(b"Contents") else {
@@ -159,26 +170,46 @@ fn check_all(
         "the signer's certificate is not in the signature".to_string(),
     ))?;
     describe_signer(report, signer_der);
-    let content = signed_content(pdf, range);
-    check_digest_and_value(
-        info,
-        &parsed.signed_attributes_der,
-        &content,
-        signer_der,
-        &report.sub_filter,
-    )?;
+    let document = signed_content(pdf, range);
+    let (usage, claimed) = if timestamp {
+        let claim = check_timestamp_imprint(signed_data, &document)?;
+        report.signing_time = parse_generalized_time(&claim.generation_time).map(super::rfc3339);
+        let token = econtent(signed_data).unwrap_or_default();
+        check_digest_and_value(
+            info,
+            &parsed.signed_attributes_der,
+            &[token],
+            signer_der,
+            cms::ID_CT_TST_INFO,
+            true,
+        )?;
+        (
+            chain::Usage::TimeStamping,
+            parse_generalized_time(&claim.generation_time),
+        )
+    } else {
+        let cades = report.sub_filter == "ETSI.CAdES.detached";
+        check_digest_and_value(
+            info,
+            &parsed.signed_attributes_der,
+            &document,
+            signer_der,
+            cms::ID_DATA,
+            cades,
+        )?;
+        (
+            chain::Usage::DocumentSigning,
+            text(&found.dictionary, b"M").and_then(|m| parse_pdf_date(&m)),
+        )
+    };
     check_signing_certificate(info, signer_der)?;
-    let claimed = found
-        .dictionary
-        .get(b"M")
-        .and_then(|_| text(&found.dictionary, b"M"))
-        .and_then(|m| parse_pdf_date(&m));
     let others: Vec<Vec<u8>> = certificates
         .iter()
         .filter(|c| c.as_slice() != signer_der)
         .cloned()
         .collect();
     chain::validate(
+        usage,
         signer_der,
         &others,
         anchors,
@@ -186,6 +217,63 @@ fn check_all(
         claimed,
     )
     .map_err(|f| (f.indication, f.sub_indication, f.message))
+}
+
+/// The encapsulated content's octets (a timestamp token's TSTInfo).
+fn econtent(signed_data: &SignedData) -> Option<&[u8]> {
+    let any = signed_data.encap_content_info.econtent.as_ref()?;
+    (der::Tagged::tag(any) == der::Tag::OctetString).then(|| any.value())
+}
+
+/// A document timestamp (ISO 32000-2 §12.8.5): its TSTInfo's imprint is the ByteRange's hash.
+fn check_timestamp_imprint(
+    signed_data: &SignedData,
+    document: &[&[u8]],
+) -> Result<cms::TimeStampClaim, Failure> {
+    if signed_data.encap_content_info.econtent_type != cms::ID_CT_TST_INFO {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            "a document timestamp must carry a TSTInfo",
+        ));
+    }
+    let token = econtent(signed_data).ok_or_else(|| {
+        fail(
+            SubIndication::FormatFailure,
+            "the timestamp token has no TSTInfo",
+        )
+    })?;
+    let claim = cms::parse_tst_info(token).map_err(|e| {
+        fail(
+            SubIndication::FormatFailure,
+            format!("the TSTInfo cannot be read: {e}"),
+        )
+    })?;
+    let algorithm = digest_for(&claim.hash_algorithm).ok_or_else(|| {
+        fail(
+            SubIndication::CryptoConstraintsFailure,
+            format!("imprint hash {} is not accepted", claim.hash_algorithm),
+        )
+    })?;
+    let mut context = digest::Context::new(algorithm);
+    for part in document {
+        context.update(part);
+    }
+    if context.finish().as_ref() != claim.hashed_message.as_slice() {
+        return Err(fail(
+            SubIndication::HashFailure,
+            "the document's bytes do not match the timestamp's imprint",
+        ));
+    }
+    Ok(claim)
+}
+
+/// `YYYYMMDDHHMMSS[.fraction]Z` (RFC 3161 §2.4.2 genTime).
+fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
+    let digits: String = text.chars().take(14).collect();
+    if digits.len() != 14 || !digits.chars().all(|c| c.is_ascii_digit()) || !text.ends_with('Z') {
+        return None;
+    }
+    parse_pdf_date(&format!("D:{digits}Z"))
 }
 
 /// ISO 32000-2 §12.8.1: `[0 a b c]`, the gap exactly the `/Contents` hex string, ending at a revision end.
@@ -345,7 +433,8 @@ fn check_digest_and_value(
     signed_attributes: &Option<Vec<u8>>,
     content: &[&[u8]],
     signer_der: &[u8],
-    sub_filter: &str,
+    expected_content_type: const_oid::ObjectIdentifier,
+    attributes_required: bool,
 ) -> Result<(), Failure> {
     let digest_algorithm = digest_for(&info.digest_alg.oid).ok_or_else(|| {
         fail(
@@ -362,10 +451,12 @@ fn check_digest_and_value(
         (Some(attributes), Some(raw)) => {
             let content_type = attribute_value(attributes, cms::ID_CONTENT_TYPE)
                 .and_then(|v| v.decode_as::<const_oid::ObjectIdentifier>().ok());
-            if content_type != Some(cms::ID_DATA) {
+            if content_type != Some(expected_content_type) {
                 return Err(fail(
                     SubIndication::FormatFailure,
-                    "the signed content-type attribute is missing or not id-data",
+                    format!(
+                        "the signed content-type attribute is missing or not {expected_content_type}"
+                    ),
                 ));
             }
             let signed_digest = attribute_value(attributes, cms::ID_MESSAGE_DIGEST)
@@ -384,7 +475,7 @@ fn check_digest_and_value(
             }
             raw.clone()
         }
-        _ if sub_filter == "ETSI.CAdES.detached" => {
+        _ if attributes_required => {
             return Err(fail(
                 SubIndication::FormatFailure,
                 "a CAdES signature must have signed attributes",

@@ -144,6 +144,45 @@ def substitute_cert(inp, cert_path, out):
         f.write(data[:start + 1] + new_hex + data[end - 1:])
 
 
+def fixture_timestamper():
+    """pyHanko's in-process TSA with the fixture TSA certificate (EKU timeStamping)."""
+    from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
+    from pyhanko.sign.timestamps import DummyTimeStamper
+
+    return DummyTimeStamper(
+        tsa_cert=load_cert_from_pemder("tsa.pem"),
+        tsa_key=load_private_key_from_pemder("tsa-key.pem", None),
+        certs_to_embed=[load_cert_from_pemder("root.pem")],
+    )
+
+
+def sign_bt(inp, out, signer_name, field):
+    """A PAdES signature with a signature timestamp (B-T)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+    from pyhanko.sign.fields import SigSeedSubFilter
+
+    signer = signers.SimpleSigner.load(f"{signer_name}-key.pem", f"{signer_name}.pem", ca_chain_files=("root.pem",))
+    with open(inp, "rb") as f:
+        writer = IncrementalPdfFileWriter(f)
+        meta = signers.PdfSignatureMetadata(field_name=field, subfilter=SigSeedSubFilter.PADES)
+        data = signers.sign_pdf(writer, meta, signer=signer, timestamper=fixture_timestamper())
+    with open(out, "wb") as f:
+        f.write(data.getvalue())
+
+
+def doc_timestamp(inp, out):
+    """A document timestamp (/SubFilter /ETSI.RFC3161) appended to a signed file."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    with open(inp, "rb") as f:
+        writer = IncrementalPdfFileWriter(f)
+        data = signers.PdfTimeStamper(fixture_timestamper()).timestamp_pdf(writer, md_algorithm="sha256")
+    with open(out, "wb") as f:
+        f.write(data.getvalue())
+
+
 def main(argv):
     command, args = argv[1], argv[2:]
     if command == "sign":
@@ -154,6 +193,10 @@ def main(argv):
         edit_content(*args)
     elif command == "substitute-cert":
         substitute_cert(*args)
+    elif command == "sign-bt":
+        sign_bt(*args)
+    elif command == "doc-timestamp":
+        doc_timestamp(*args)
     else:
         sys.exit(f"make_verify_fixtures.py: unknown command {command}")
 

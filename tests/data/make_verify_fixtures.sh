@@ -49,6 +49,10 @@ commonName = supplied
 [seal]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature,nonRepudiation
+[tsa]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = critical,timeStamping
 [encipher_only]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,keyEncipherment
@@ -71,6 +75,8 @@ issue signer-twin rsa:2048 "Verify fixture signer RSA" seal 1001 "$NOW_MINUS_DAY
 issue signer-expired rsa:2048 "Verify fixture signer expired" seal 1003 20200101000000Z 20210101000000Z
 issue signer-nokeyusage rsa:2048 "Verify fixture signer keyEncipherment only" encipher_only 1004 \
     "$NOW_MINUS_DAY" "$IN_TEN_YEARS"
+# A time-stamping authority (RSA: pyHanko's in-process test TSA signs with RSA only).
+issue tsa rsa:2048 "Verify fixture TSA" tsa 1005 "$NOW_MINUS_DAY" "$IN_TEN_YEARS"
 
 # --- Signed by pyHanko -------------------------------------------------------------------------
 PY sign "$SRC/rl-basic.pdf" pyh-rsa.pdf signer-rsa PyhRSA pades
@@ -85,6 +91,9 @@ PY fill-field pyh-certified-p2.pdf pyh-certified-p2-filled.pdf applicant "Filled
 PY sign "$SRC/rl-basic.pdf" pyh-expired.pdf signer-expired PyhExpired pades
 PY sign "$SRC/rl-basic.pdf" pyh-nokeyusage.pdf signer-nokeyusage PyhNoKeyUsage pades
 PY substitute-cert pyh-rsa.pdf signer-twin.pem pyh-substituted-cert.pdf
+# B-T (signature timestamp) and a document timestamp (ETSI.RFC3161) over pyh-rsa.pdf.
+PY sign-bt "$SRC/rl-basic.pdf" pyh-bt.pdf signer-rsa PyhBT
+PY doc-timestamp pyh-rsa.pdf pyh-doc-timestamp.pdf
 
 # --- Signed by Poppler (pdfsig, NSS) -------------------------------------------------------------
 # adbe.pkcs7.detached: pdfsig 22.12 says "-etsi is not supported yet with -add-signature".
