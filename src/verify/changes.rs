@@ -98,6 +98,10 @@ pub(crate) fn after(
     let Some(base) = revisions.get(signed.saturating_sub(1)) else {
         return Ok(found);
     };
+    if signed >= revisions.len() {
+        // The signature covers the last revision: nothing came after it.
+        return Ok(found);
+    }
     let context = Context::new(&base.file, level.unwrap_or(3));
     for pair in revisions.windows(2).skip(signed.saturating_sub(1)) {
         let [previous, current] = pair else { continue };
