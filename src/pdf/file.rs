@@ -148,6 +148,7 @@ impl<'a> PdfFile<'a> {
             .cloned()
             .ok_or_else(|| PdfError::Structure("the catalog has no /Pages".into()))?;
         let mut pages = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut stack = vec![(root, 0usize)];
         let mut visited = 0usize;
         while let Some((node, depth)) = stack.pop() {
@@ -160,6 +161,10 @@ impl<'a> PdfFile<'a> {
             let Object::Reference(id) = node else {
                 continue;
             };
+            // Each node once: a /Kids naming the same node again is a loop or a bomb.
+            if !seen.insert(id) {
+                continue;
+            }
             let dictionary = self.resolve_dictionary(&node, "a page tree node")?;
             match dictionary
                 .get(b"Kids")

@@ -7,6 +7,8 @@ use super::{Dictionary, Object, ObjectId, PdfError, PdfFile};
 const MAX_FIELD_NODES: usize = 50_000;
 /// Deepest field hierarchy accepted.
 const MAX_FIELD_DEPTH: usize = 32;
+/// Longest fully qualified field name kept, in characters; longer names are cut.
+const MAX_NAME_CHARS: usize = 512;
 
 /// A terminal or non-terminal field with its fully qualified name.
 #[derive(Clone, Debug)]
@@ -35,6 +37,7 @@ pub fn form_fields(file: &PdfFile<'_>, form: &Dictionary) -> Result<Vec<FormFiel
         .collect();
     let mut fields = Vec::new();
     let mut visited = 0usize;
+    let mut seen = std::collections::HashSet::new();
     while let Some((node, parent, inherited_sig, depth)) = stack.pop() {
         visited += 1;
         if visited > MAX_FIELD_NODES || depth > MAX_FIELD_DEPTH {
@@ -46,6 +49,12 @@ pub fn form_fields(file: &PdfFile<'_>, form: &Dictionary) -> Result<Vec<FormFiel
             Object::Reference(id) => Some(id),
             _ => None,
         };
+        // A field tree is a tree: a node reached twice is a loop or a DAG bomb, read once.
+        if let Some(id) = id
+            && !seen.insert(id)
+        {
+            continue;
+        }
         let Object::Dictionary(dictionary) = file.resolve(&node)? else {
             continue;
         };
@@ -53,9 +62,13 @@ pub fn form_fields(file: &PdfFile<'_>, form: &Dictionary) -> Result<Vec<FormFiel
             Object::String(bytes, _) => Some(decode_text(bytes)),
             _ => None,
         });
+        let partial = partial.map(|p| p.chars().take(MAX_NAME_CHARS).collect::<String>());
         let name = match (&partial, parent.is_empty()) {
             (Some(p), true) => p.clone(),
-            (Some(p), false) => format!("{parent}.{p}"),
+            (Some(p), false) => format!("{parent}.{p}")
+                .chars()
+                .take(MAX_NAME_CHARS)
+                .collect(),
             (None, _) => parent.clone(),
         };
         let signature = dictionary

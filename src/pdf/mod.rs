@@ -18,6 +18,11 @@ pub use object::{Dictionary, IndirectValue, Object, ObjectId, Real, StringForm};
 pub use write::{IncrementalUpdate, WrittenUpdate, hex_upper_into, serialize};
 pub use xref::XrefForm;
 
+/// The offset the last `startxref` of `bytes` names (ISO 32000-2 §7.5.5).
+pub fn startxref_offset(bytes: &[u8]) -> Result<usize, PdfError> {
+    xref::find_startxref(bytes)
+}
+
 /// Limits on an untrusted PDF.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {

@@ -25,10 +25,22 @@ pub(crate) fn revisions<'a>(
 ) -> Result<Vec<Revision<'a>>, VerifyError> {
     let whole_sections = whole.section_offsets();
     let mut revisions: Vec<Revision<'a>> = Vec::new();
+    let mut attempts = 0usize;
     for end in eof_ends(pdf).into_iter().filter(|&end| end < pdf.len()) {
         let Some(prefix) = pdf.get(..end) else {
             continue;
         };
+        // A %%EOF whose startxref names no new section adds nothing: skip it unopened.
+        let Ok(start) = crate::pdf::startxref_offset(prefix) else {
+            continue;
+        };
+        if revisions.last().and_then(|r| r.sections.first()) == Some(&start) {
+            continue;
+        }
+        attempts += 1;
+        if attempts > policy.max_revisions.saturating_mul(4) {
+            return Err(VerifyError::TooManyRevisions(policy.max_revisions));
+        }
         let Ok(file) = PdfFile::open(prefix, policy.limits) else {
             continue;
         };
@@ -142,6 +154,7 @@ struct Context {
     fields_array: Option<u32>,
     /// Appearance streams of widgets: form filling may redraw them.
     appearances: std::collections::HashSet<u32>,
+    seen_annotations: std::collections::HashSet<ObjectId>,
 }
 
 impl Context {
@@ -157,6 +170,7 @@ impl Context {
             acroform: None,
             fields_array: None,
             appearances: std::collections::HashSet::new(),
+            seen_annotations: std::collections::HashSet::new(),
         };
         for (index, page_id) in file
             .page_ids(100_000)
@@ -204,11 +218,22 @@ impl Context {
 
     /// The streams under each widget's `/AP` (§12.5.5): `/N`, `/R`, `/D`, directly or per state.
     fn collect_appearances(&mut self, file: &PdfFile<'_>, page: &Dictionary) {
+        // Arrays and annotations shared between pages are read once.
+        if let Some(Object::Reference(array)) = page.get(b"Annots")
+            && !self.seen_annotations.insert(*array)
+        {
+            return;
+        }
         let Some(Ok(Object::Array(annotations))) = page.get(b"Annots").map(|a| file.resolve(a))
         else {
             return;
         };
         for annotation in annotations.iter().take(10_000) {
+            if let Object::Reference(id) = annotation
+                && !self.seen_annotations.insert(*id)
+            {
+                continue;
+            }
             let Ok(annotation) = file.resolve_dictionary(annotation, "annotation") else {
                 continue;
             };

@@ -59,6 +59,8 @@ pub struct Policy {
     pub limits: Limits,
     /// Most revisions analysed before the file is refused.
     pub max_revisions: usize,
+    /// Most signatures checked before the file is refused.
+    pub max_signatures: usize,
 }
 
 impl Policy {
@@ -67,6 +69,7 @@ impl Policy {
             validation_time,
             limits: Limits::default(),
             max_revisions: 256,
+            max_signatures: 256,
         }
     }
 }
@@ -135,21 +138,31 @@ pub enum VerifyError {
     Pdf(#[from] PdfError),
     #[error("more than {0} revisions")]
     TooManyRevisions(usize),
+    #[error("more than {0} signatures")]
+    TooManySignatures(usize),
 }
 
 /// Verifies every signature of `pdf` against `anchors` as of `policy.validation_time`.
 pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Report, VerifyError> {
     let file = PdfFile::open(pdf, policy.limits)?;
     let revisions = changes::revisions(pdf, file, policy)?;
-    let found = signature::find_signatures(&revisions)?;
+    let found = signature::find_signatures(&revisions, policy.max_signatures)?;
     let mut reports = Vec::with_capacity(found.len());
+    // Signatures of one revision share its change analysis.
+    let mut analysed: std::collections::HashMap<(usize, Option<i64>), Vec<Modification>> =
+        std::collections::HashMap::new();
     for signature in &found {
         let mut report = signature::check(pdf, signature, &revisions, anchors, policy);
-        report.modifications = changes::after(
-            &revisions,
-            signature.revision,
-            signature.certification_level,
-        )?;
+        let key = (signature.revision, signature.certification_level);
+        if signature.revision > 0 && !analysed.contains_key(&key) {
+            let changes = changes::after(
+                &revisions,
+                signature.revision,
+                signature.certification_level,
+            )?;
+            analysed.insert(key, changes);
+        }
+        report.modifications = analysed.get(&key).cloned().unwrap_or_default();
         if report.modifications.iter().any(|m| !m.permitted)
             && report.indication != Indication::TotalFailed
         {

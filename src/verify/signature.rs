@@ -28,8 +28,10 @@ pub(crate) struct FoundSignature {
 /// Every signature field with a value, in every revision (so a field hidden later still counts).
 pub(crate) fn find_signatures(
     revisions: &[Revision<'_>],
+    max_signatures: usize,
 ) -> Result<Vec<FoundSignature>, VerifyError> {
     let mut found: Vec<FoundSignature> = Vec::new();
+    let mut ranges = std::collections::HashSet::new();
     for revision in revisions {
         let Ok((_, catalog)) = revision.file.catalog() else {
             continue;
@@ -47,12 +49,15 @@ pub(crate) fn find_signatures(
             let Ok(dictionary) = revision.file.resolve_dictionary(&value, "a signature") else {
                 continue;
             };
-            let range = dictionary.get(b"ByteRange").cloned();
-            if found
-                .iter()
-                .any(|f| f.dictionary.get(b"ByteRange").cloned() == range)
-            {
+            let range = dictionary
+                .get(b"ByteRange")
+                .map(crate::pdf::serialize)
+                .unwrap_or_default();
+            if !ranges.insert(range) {
                 continue;
+            }
+            if found.len() >= max_signatures {
+                return Err(VerifyError::TooManySignatures(max_signatures));
             }
             let end = byte_range(&dictionary).map(|r| r[2].saturating_add(r[3]));
             let covered = revisions
