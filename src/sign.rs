@@ -600,3 +600,86 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod placement_tests {
+    use super::*;
+    use crate::pdf::testing::classic_pdf;
+    use crate::pdf::{Limits, rectangle};
+
+    fn request(visible: VisibleSignature) -> SignatureRequest {
+        let mut request =
+            SignatureRequest::new(OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap());
+        request.visible = Some(visible);
+        request
+    }
+
+    fn two_pages_sharing_annots() -> Vec<u8> {
+        classic_pdf(&[
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 /MediaBox [200 200 812 1042] >>",
+            "<< /Type /Page /Parent 2 0 R /Annots 5 0 R >>",
+            "<< /Type /Page /Parent 2 0 R /Annots 5 0 R >>",
+            "[]",
+        ])
+    }
+
+    #[test]
+    fn the_rectangle_is_relative_to_the_page_box_and_must_fit() {
+        let signer = crate::test_support::test_signer().0;
+        let visible = VisibleSignature {
+            page: 1,
+            x: 10.0,
+            y: 20.0,
+            width: 100.0,
+            height: 50.0,
+        };
+        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(visible)).unwrap();
+        let file = PdfFile::open(&signed, Limits::default()).unwrap();
+        let page = file.page(1).unwrap();
+        let annots = file
+            .resolve(page.dictionary.get(b"Annots").unwrap())
+            .unwrap();
+        let widget = file
+            .resolve_dictionary(annots.as_array().unwrap().last().unwrap(), "widget")
+            .unwrap();
+        assert_eq!(
+            rectangle(widget.get(b"Rect").unwrap()),
+            Some([210.0, 220.0, 310.0, 270.0])
+        );
+        let outside = VisibleSignature {
+            page: 1,
+            x: 600.0,
+            y: 20.0,
+            width: 100.0,
+            height: 50.0,
+        };
+        assert!(matches!(
+            sign_pdf(&two_pages_sharing_annots(), &signer, &request(outside)),
+            Err(SignError::InvalidRequest(_))
+        ));
+    }
+
+    #[test]
+    fn a_shared_annotation_array_is_copied_for_the_signed_page() {
+        let signer = crate::test_support::test_signer().0;
+        let visible = VisibleSignature {
+            page: 1,
+            x: 10.0,
+            y: 20.0,
+            width: 100.0,
+            height: 50.0,
+        };
+        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(visible)).unwrap();
+        let file = PdfFile::open(&signed, Limits::default()).unwrap();
+        let count = |n: u32| {
+            file.resolve(file.page(n).unwrap().dictionary.get(b"Annots").unwrap())
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .len()
+        };
+        assert_eq!((count(1), count(2)), (1, 0));
+    }
+}

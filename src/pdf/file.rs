@@ -42,6 +42,8 @@ pub struct Page {
     pub id: ObjectId,
     pub dictionary: Dictionary,
     pub media_box: [f64; 4],
+    /// The visible region (§14.11.2): the CropBox clipped to the MediaBox, or the MediaBox.
+    pub crop_box: [f64; 4],
     pub rotate: i64,
 }
 
@@ -292,6 +294,19 @@ impl<'a> PdfFile<'a> {
             .transpose()?
             .and_then(|b| rectangle(&b))
             .unwrap_or([0.0, 0.0, 612.0, 792.0]);
+        let crop_box = inherited
+            .get(b"CropBox")
+            .map(|b| self.resolve(b))
+            .transpose()?
+            .and_then(|b| rectangle(&b))
+            .map_or(media_box, |c| {
+                [
+                    c[0].max(media_box[0]),
+                    c[1].max(media_box[1]),
+                    c[2].min(media_box[2]),
+                    c[3].min(media_box[3]),
+                ]
+            });
         let rotate = inherited
             .get(b"Rotate")
             .and_then(Object::as_integer)
@@ -301,6 +316,7 @@ impl<'a> PdfFile<'a> {
             id,
             dictionary,
             media_box,
+            crop_box,
             rotate,
         })
     }

@@ -145,12 +145,7 @@ impl FormState {
         widget.set(b"P", page.id);
         match request.visible {
             Some(visible) => {
-                let rect = [
-                    visible.x,
-                    visible.y,
-                    visible.x + visible.width,
-                    visible.y + visible.height,
-                ];
+                let rect = placed_rectangle(&page, visible)?;
                 widget.set(
                     b"Rect",
                     rect.iter().map(|&v| Object::from(v)).collect::<Vec<_>>(),
@@ -170,7 +165,15 @@ impl FormState {
             None => widget.set(b"Rect", vec![Object::Integer(0); 4]),
         }
         update.set(field_id, widget);
-        append_to_array_entry(file, update, page.id, page.dictionary, b"Annots", field_id)?;
+        let mut page_dictionary = page.dictionary;
+        if let Some(Object::Reference(array)) = page_dictionary.get(b"Annots").cloned()
+            && annotations_shared(file, page.id, array)?
+        {
+            // Copy on write: another page shares this array, so this page gets its own.
+            let items = file.resolve(&Object::Reference(array))?;
+            page_dictionary.set(b"Annots", items.as_array().cloned().unwrap_or_default());
+        }
+        append_to_array_entry(file, update, page.id, page_dictionary, b"Annots", field_id)?;
         Ok(field_id)
     }
 
@@ -201,6 +204,9 @@ impl FormState {
         };
         // SignaturesExist | AppendOnly (§12.7.3, Table 225).
         form.set(b"SigFlags", 3);
+        // With NeedAppearances set, viewers redraw fields and Poppler skips the seal's own
+        // appearance; signed documents should carry their appearances (as pyHanko does).
+        form.remove(b"NeedAppearances");
         if let Some(field_id) = new_field {
             form = append_in_place(file, update, form, b"Fields", field_id)?;
         }
@@ -231,6 +237,50 @@ impl FormState {
         }
         Ok(())
     }
+}
+
+/// The widget's rectangle in default user space: the request is relative to the visible box's
+/// lower-left corner (ISO 32000-2 §14.11.2), and must fall on the page.
+fn placed_rectangle(
+    page: &crate::pdf::Page,
+    visible: super::VisibleSignature,
+) -> Result<[f64; 4], SignError> {
+    let [x0, y0, x1, y1] = page.crop_box;
+    let rect = [
+        x0 + visible.x,
+        y0 + visible.y,
+        x0 + visible.x + visible.width,
+        y0 + visible.y + visible.height,
+    ];
+    let inside =
+        rect[0] >= x0 - 0.5 && rect[1] >= y0 - 0.5 && rect[2] <= x1 + 0.5 && rect[3] <= y1 + 0.5;
+    if !inside {
+        return Err(SignError::InvalidRequest(format!(
+            "the visible rectangle {},{} {}x{} does not fit on the page, which is {} x {} points",
+            visible.x,
+            visible.y,
+            visible.width,
+            visible.height,
+            x1 - x0,
+            y1 - y0
+        )));
+    }
+    Ok(rect)
+}
+
+/// Whether a page other than `page` names the annotation array `array`.
+fn annotations_shared(
+    file: &PdfFile<'_>,
+    page: ObjectId,
+    array: ObjectId,
+) -> Result<bool, SignError> {
+    for other in file.page_ids(100_000)?.into_iter().filter(|&id| id != page) {
+        let dictionary = file.resolve_dictionary(&Object::Reference(other), "a page")?;
+        if dictionary.reference(b"Annots") == Some(array) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Appends `item` to the array under `key` of object `owner_id`, writing whichever object holds it.

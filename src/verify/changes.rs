@@ -380,14 +380,15 @@ impl Context {
             return (format!("page {page} content replaced"), false);
         }
         if changed.iter().all(|k| k == b"Annots") {
-            let old_annots = old
+            // An indirect array may have become a page's own copy: compare the items.
+            let items = |dictionary: &Dictionary| match dictionary
                 .get(b"Annots")
-                .cloned()
-                .unwrap_or(Object::Array(Vec::new()));
-            let new_annots = new
-                .get(b"Annots")
-                .cloned()
-                .unwrap_or(Object::Array(Vec::new()));
+                .map(|a| file.resolve(a))
+            {
+                Some(Ok(array @ Object::Array(_))) => array,
+                _ => Object::Array(Vec::new()),
+            };
+            let (old_annots, new_annots) = (items(old), items(new));
             return self.annotations_added(
                 page,
                 &IndirectValue::Object(old_annots),

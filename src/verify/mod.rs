@@ -355,3 +355,95 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod hidden_signature_tests {
+    use super::*;
+    use crate::pdf::Object;
+    use crate::pdf::testing::one_page;
+    use crate::sign::{SignatureRequest, sign_pdf};
+    use crate::test_support::test_signer;
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap()
+    }
+
+    /// Appends a revision with a new signature field whose value is `value` (written as is).
+    fn append_field(signed: &[u8], value: &str) -> Vec<u8> {
+        let file = PdfFile::open(signed, Limits::default()).unwrap();
+        let (catalog_id, catalog) = file.catalog().unwrap();
+        let form_id = catalog.reference(b"AcroForm").unwrap();
+        let mut form = file
+            .resolve_dictionary(&Object::Reference(form_id), "form")
+            .unwrap();
+        let size = file.size();
+        let mut fields = file
+            .resolve(form.get(b"Fields").unwrap())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone();
+        fields.push(Object::Reference(crate::pdf::ObjectId::new(size, 0)));
+        form.set(b"Fields", fields);
+        let mut out = signed.to_vec();
+        let field_at = out.len();
+        out.extend_from_slice(
+            format!("{size} 0 obj\n<< /FT /Sig /T (Forged) /V {value} >>\nendobj\n").as_bytes(),
+        );
+        let form_at = out.len();
+        out.extend_from_slice(format!("{} 0 obj\n", form_id.number).as_bytes());
+        out.extend_from_slice(&crate::pdf::serialize(&Object::Dictionary(form)));
+        out.extend_from_slice(b"\nendobj\n");
+        let xref = out.len();
+        out.extend_from_slice(
+            format!(
+                "xref\n{} 1\n{form_at:010} 00000 n\r\n{size} 1\n{field_at:010} 00000 n\r\ntrailer\n<< /Size {} /Root {} 0 R /Prev {} >>\nstartxref\n{xref}\n%%EOF\n",
+                form_id.number,
+                size + 1,
+                catalog_id.number,
+                file.newest_xref_offset()
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    #[test]
+    fn an_unreadable_or_copied_signature_is_reported_not_hidden() {
+        let (signer, certificate) = test_signer();
+        let signed = sign_pdf(&one_page(), &signer, &SignatureRequest::new(now())).unwrap();
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&certificate).unwrap();
+        let policy = Policy::new(now());
+        // A field that cannot be read at all makes the file unreadable, never a pass.
+        let unreadable = append_field(&signed, "<< /ByteRange [0 1 2 3] /Contents <12G4> >>");
+        if let Ok(report) = verify(&unreadable, &anchors, &policy) {
+            assert_ne!(report.indication, Indication::TotalPassed, "{report:#?}");
+        }
+        let file = PdfFile::open(&signed, Limits::default()).unwrap();
+        let original = (1..file.size())
+            .find_map(
+                |n| match file.object(crate::pdf::ObjectId::new(n, 0)).ok()? {
+                    crate::pdf::IndirectValue::Object(Object::Dictionary(d))
+                        if d.name(b"Type") == Some(b"Sig") =>
+                    {
+                        Some(d)
+                    }
+                    _ => None,
+                },
+            )
+            .unwrap();
+        let range = crate::pdf::serialize(original.get(b"ByteRange").unwrap());
+        let copied = append_field(
+            &signed,
+            &format!(
+                "<< /ByteRange {} /Contents <3000> >>",
+                String::from_utf8_lossy(&range)
+            ),
+        );
+        let report = verify(&copied, &anchors, &policy).unwrap();
+        assert_eq!(report.signatures.len(), 2, "{report:#?}");
+        assert_eq!(report.indication, Indication::TotalFailed, "{report:#?}");
+    }
+}

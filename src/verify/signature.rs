@@ -23,6 +23,8 @@ pub(crate) struct FoundSignature {
     /// 1-based revision whose end the ByteRange reaches (0 when none does).
     pub revision: usize,
     pub certification_level: Option<i64>,
+    /// Why the signature dictionary could not be read, when it could not.
+    pub unreadable: Option<String>,
 }
 
 /// Every signature field with a value, in every revision (so a field hidden later still counts).
@@ -31,29 +33,29 @@ pub(crate) fn find_signatures(
     max_signatures: usize,
 ) -> Result<Vec<FoundSignature>, VerifyError> {
     let mut found: Vec<FoundSignature> = Vec::new();
-    let mut ranges = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     for revision in revisions {
-        let Ok((_, catalog)) = revision.file.catalog() else {
-            continue;
-        };
+        let (_, catalog) = revision.file.catalog()?;
         let Some(form) = catalog.get(b"AcroForm") else {
             continue;
         };
-        let Ok(form) = revision.file.resolve_dictionary(form, "the AcroForm") else {
-            continue;
-        };
+        let form = revision.file.resolve_dictionary(form, "the AcroForm")?;
         for field in crate::pdf::form_fields(&revision.file, &form)? {
             let (true, Some(value)) = (field.signature, field.value) else {
                 continue;
             };
-            let Ok(dictionary) = revision.file.resolve_dictionary(&value, "a signature") else {
-                continue;
+            // A value that cannot be read is a broken signature, reported as one, never skipped.
+            let (dictionary, unreadable) =
+                match revision.file.resolve_dictionary(&value, "the signature") {
+                    Ok(dictionary) => (dictionary, None),
+                    Err(error) => (Dictionary::new(), Some(error.to_string())),
+                };
+            // The same signature seen again in a later revision: same ByteRange and same CMS.
+            let identity = match &unreadable {
+                None => signature_identity(&dictionary),
+                Some(_) => format!("unreadable {}", field.name).into_bytes(),
             };
-            let range = dictionary
-                .get(b"ByteRange")
-                .map(crate::pdf::serialize)
-                .unwrap_or_default();
-            if !ranges.insert(range) {
+            if !seen.insert(identity) {
                 continue;
             }
             if found.len() >= max_signatures {
@@ -70,10 +72,23 @@ pub(crate) fn find_signatures(
                 dictionary,
                 revision: covered,
                 certification_level,
+                unreadable,
             });
         }
     }
     Ok(found)
+}
+
+/// `/ByteRange` as written and the SHA-256 of `/Contents`.
+fn signature_identity(dictionary: &Dictionary) -> Vec<u8> {
+    let mut identity = dictionary
+        .get(b"ByteRange")
+        .map(crate::pdf::serialize)
+        .unwrap_or_default();
+    if let Some(Object::String(contents, _)) = dictionary.get(b"Contents") {
+        identity.extend_from_slice(digest::digest(&digest::SHA256, contents).as_ref());
+    }
+    identity
 }
 
 /// Checks one signature; never fails as a whole, every problem lands in the report.
@@ -137,9 +152,21 @@ fn check_all(
     policy: &Policy,
     report: &mut SignatureReport,
 ) -> Result<(), Failure> {
+    if let Some(reason) = &found.unreadable {
+        return Err(fail(
+            SubIndication::FormatFailure,
+            format!("the signature cannot be read: {reason}"),
+        ));
+    }
     let timestamp = match report.sub_filter.as_str() {
         "ETSI.CAdES.detached" | "adbe.pkcs7.detached" => false,
         "ETSI.RFC3161" => true,
+        "" => {
+            return Err(fail(
+                SubIndication::FormatFailure,
+                "the signature dictionary has no /SubFilter",
+            ));
+        }
         other => {
             return Err((
                 Indication::Indeterminate,
