@@ -101,3 +101,73 @@ for pdf in "$fixtures"/*.pdf "$fixtures"/*.txt "$made"/*.pdf "$root"/benches/dat
     n=$((n + 1))
 done
 echo "seeded $n inputs into $open_dir and $sign_dir"
+
+# --- verify_pdf and cms_parse -------------------------------------------------------------
+# verify_pdf: the fixtures signed with the test-only fuzz key (trusted by the target) and with
+# keys-example (an unknown root: INDETERMINATE), plain, certified, visible, and signed twice;
+# plus the pyHanko/Poppler/tampered PDFs of tests/data/generated/verify. cms_parse: the
+# /Contents of every signature in those, as DER, read with pypdf (.venv) when it is there.
+verify_dir="$here/corpus/verify_pdf"
+cms_dir="$here/corpus/cms_parse"
+mkdir -p "$verify_dir" "$cms_dir"
+oneseal="$root/target/debug/oneseal"
+[ -x "$oneseal" ] || (cd "$root" && cargo build --quiet --bin oneseal)
+signed=0
+for pdf in "$fixtures"/*.pdf "$made"/*.pdf "$root"/benches/data/generated/one-page.pdf; do
+    [ -f "$pdf" ] || continue
+    name="$(basename "$pdf" .pdf)"
+    case "$name" in refuse-*) continue ;; esac
+    sign() { "$oneseal" sign "$@" >/dev/null 2>&1; }
+    sign "$pdf" --out "$verify_dir/$name-fuzzkey.pdf" --keys "$here/keys" || continue
+    sign "$pdf" --out "$verify_dir/$name-example.pdf" --keys "$root/keys-example" || true
+    sign "$pdf" --out "$verify_dir/$name-certified.pdf" --keys "$here/keys" --certify || true
+    sign "$pdf" --out "$verify_dir/$name-visible.pdf" --keys "$here/keys" \
+        --visible 1,72,72,180,60 --reason "审批 approval" --location Xinxiang || true
+    sign "$verify_dir/$name-fuzzkey.pdf" --out "$verify_dir/$name-twice.pdf" --keys "$here/keys" || true
+    signed=$((signed + 1))
+done
+# The pyHanko-signed fixtures and the verifier's own fixtures (RSA, ECDSA, PSS, BER, tampered).
+for pdf in "$fixtures"/pyhanko-*.pdf "$fixtures"/verify/*.pdf; do
+    [ -f "$pdf" ] && cp "$pdf" "$verify_dir/"
+done
+python="$root/.venv/bin/python"
+[ -x "$python" ] || python=python3
+"$python" - "$verify_dir" "$cms_dir" <<'PY' || echo "no pypdf: cms_parse seeded from the raw scan only" >&2
+import hashlib, os, re, sys
+src, out = sys.argv[1], sys.argv[2]
+def save(der):
+    der = der.rstrip(b"\0") or der
+    open(os.path.join(out, hashlib.sha1(der).hexdigest()[:16] + ".der"), "wb").write(der)
+n = 0
+for name in sorted(os.listdir(src)):
+    data = open(os.path.join(src, name), "rb").read()
+    # Every hex string right after /Contents (what the ByteRange gap holds), no PDF parsing needed.
+    for m in re.finditer(rb"/Contents\s*<([0-9A-Fa-f\s]{200,})>", data):
+        try:
+            save(bytes.fromhex(m.group(1).decode().replace("\n", "").replace(" ", "")))
+            n += 1
+        except ValueError:
+            pass
+try:
+    import pypdf
+    for name in sorted(os.listdir(src)):
+        try:
+            reader = pypdf.PdfReader(os.path.join(src, name))
+            for field in (reader.get_fields() or {}).values():
+                value = field.get("/V")
+                value = value.get_object() if value is not None else None
+                if hasattr(value, "get") and value.get("/Contents") is not None:
+                    save(bytes(value["/Contents"].original_bytes)); n += 1
+        except Exception:
+            pass
+except ImportError:
+    pass
+print(f"extracted {n} /Contents into {out}")
+PY
+# A few certificates on their own for the x509-cert half of cms_parse.
+for pem in "$here"/keys/seal-cert.pem "$root"/keys-example/*.pem "$fixtures"/verify/*.pem "$fixtures"/pyhanko-*.pem; do
+    [ -f "$pem" ] || continue
+    case "$pem" in *-key.pem) continue ;; esac
+    openssl x509 -in "$pem" -outform DER -out "$cms_dir/cert-$(basename "$pem" .pem).der" 2>/dev/null || true
+done
+echo "signed $signed fixtures into $verify_dir; $(ls "$cms_dir" | wc -l) inputs in $cms_dir"

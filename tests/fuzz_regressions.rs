@@ -4,8 +4,11 @@
 //! Files live in tests/data/fuzz/ as `<target>-<short-name>.pdf`. A `pdf_open-*` file is a PDF
 //! for `PdfFile::open` and the lookups signing makes after it; a `sign_pdf-*` file is the raw
 //! fuzz input of the `sign_pdf` target: its first byte picks the request (see `request` below,
-//! which mirrors fuzz/fuzz_targets/sign_pdf.rs), the rest is the PDF. There are no timing
-//! assertions: a hang shows up as a test that does not finish.
+//! which mirrors fuzz/fuzz_targets/sign_pdf.rs), the rest is the PDF. A `verify_pdf-*` file is a
+//! PDF for `verify::verify` with the fuzz chain as trust anchors (fuzz/fuzz_targets/verify_pdf.rs);
+//! a `cms_parse-*` file is raw `/Contents` bytes for `cms::parse_signature` and
+//! `x509_cert::Certificate::from_der`. There are no timing assertions: a hang shows up as a test
+//! that does not finish.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use std::path::{Path, PathBuf};
 use oneseal::pdf::{Limits, ObjectId, PdfFile};
 use oneseal::seal::KeyFileSigner;
 use oneseal::sign::{DocMdpPermission, SignatureRequest, VisibleSignature, sign_pdf};
+use oneseal::verify::{Indication, Policy, TrustAnchors, verify};
 use time::OffsetDateTime;
 
 // TEST-ONLY key and chain shared with the fuzz targets; they protect nothing.
@@ -40,6 +44,34 @@ fn open_and_look_around(bytes: &[u8]) {
     for number in 0..size.min(64) {
         let _ = file.object(ObjectId::new(number, 0));
     }
+}
+
+/// What the `verify_pdf` target does with one input: verify against the fuzz chain at a fixed
+/// time inside its validity (2027-06-01T00:00:00Z); a passed report must have only passed
+/// signatures.
+fn verify_fuzz_input(pdf: &[u8]) {
+    let mut anchors = TrustAnchors::new();
+    anchors.add_pem_or_der(CHAIN_PEM).unwrap();
+    let policy = Policy::new(OffsetDateTime::from_unix_timestamp(1_811_808_000).unwrap());
+    if let Ok(report) = verify(pdf, &anchors, &policy) {
+        if report.passed() {
+            assert!(!report.signatures.is_empty());
+            assert!(
+                report
+                    .signatures
+                    .iter()
+                    .all(|s| s.indication == Indication::TotalPassed)
+            );
+        }
+        let _ = oneseal::verify::text::render(&report, oneseal::verify::text::Language::English);
+    }
+}
+
+/// What the `cms_parse` target does with one input.
+fn parse_cms_fuzz_input(bytes: &[u8]) {
+    use der::Decode;
+    let _ = oneseal::cms::parse_signature(bytes);
+    let _ = x509_cert::Certificate::from_der(bytes);
 }
 
 /// The request the `sign_pdf` target derives from its first input byte.
@@ -147,8 +179,57 @@ fn trailer_size_at_u32_max_returns() {
     sign_fuzz_input(&input("sign_pdf-size-overflow.pdf"));
 }
 
+// V1 (open): form_fields (src/pdf/form.rs) stores every visited field's fully qualified name and
+// clones it onto the stack once per kid. A DAG of 32 field objects, each with a long /T and /Kids
+// naming the next level twice, unfolds to 2^32 nodes; the 50 000-visit cap stops the walk only
+// after 50 000 names of up to 32 x |T| bytes were built. Full size
+// (`python3 fuzz/regressions-src/field_names.py out.pdf 32 2 4000`): 131 kB in, killed at 4 GB
+// (release CLI). Reached by verify (find_signatures) and by signing (src/sign/form.rs). The saved
+// input has a 64-byte /T.
+#[test]
+fn deep_field_names_return() {
+    let pdf = input("verify_pdf-field-name-growth.pdf");
+    verify_fuzz_input(&pdf);
+    sign_plain_pdf(&pdf);
+}
+
+// V2 (open): verify() rebuilds changes::Context (catalog and page tree cloned, every page's
+// annotations and appearances resolved) once per signature, and find_signatures compares each
+// /ByteRange with all found before, so the cost is signatures x document size. Full size
+// (`python3 fuzz/regressions-src/many_signatures.py out.pdf 3000 10000`): 235 kB in, 42 s in
+// release. The saved input has 400 signatures and 200 annotations.
+#[test]
+fn many_signatures_return() {
+    verify_fuzz_input(&input("verify_pdf-many-signatures.pdf"));
+}
+
+// V3 (open): changes::revisions re-opens the prefix ending at every %%EOF; prefixes with no new
+// section are skipped without counting against Policy::max_revisions, so repeated
+// `startxref N %%EOF` lines cost repeats x xref size. Full size
+// (`python3 fuzz/regressions-src/eof_repeat.py out.pdf 20000 20000`): 1.3 MB in, 14 s in release.
+// The saved input has 1000 objects and 600 repeats.
+#[test]
+fn repeated_eof_markers_return() {
+    verify_fuzz_input(&input("verify_pdf-eof-repeat.pdf"));
+}
+
+// V4 (open): changes::Context::new visits every entry page_ids returns, repeats included, and for
+// each resolves the page's /Annots array and up to 10 000 annotations in it, with no total
+// budget: /Kids naming one page N times whose shared /Annots names a widget M times costs N x M
+// resolves (each cloning the array) per signature. Full size
+// (`python3 fuzz/regressions-src/shared_annots.py out.pdf 20000 10000`): 181 kB in, over 60 s in
+// release (the CLI's watchdog refused it). The saved input is 400 x 400.
+#[test]
+fn shared_annotation_arrays_return() {
+    verify_fuzz_input(&input("verify_pdf-shared-annots.pdf"));
+}
+
 /// Inputs with a test of their own above; the sweep skips them so nothing heavy runs twice.
-const NAMED: [&str; 5] = [
+const NAMED: [&str; 9] = [
+    "verify_pdf-shared-annots.pdf",
+    "verify_pdf-field-name-growth.pdf",
+    "verify_pdf-many-signatures.pdf",
+    "verify_pdf-eof-repeat.pdf",
     "sign_pdf-size-overflow.pdf",
     "pdf_open-kids-reparse.pdf",
     "pdf_open-objstm-length-loop.pdf",
@@ -175,6 +256,10 @@ fn every_other_saved_fuzz_input_returns() {
             open_and_look_around(&bytes);
         } else if name.starts_with("sign_pdf-") {
             sign_fuzz_input(&bytes);
+        } else if name.starts_with("verify_pdf-") {
+            verify_fuzz_input(&bytes);
+        } else if name.starts_with("cms_parse-") {
+            parse_cms_fuzz_input(&bytes);
         }
     }
 }
