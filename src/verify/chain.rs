@@ -105,13 +105,13 @@ impl ExtendedKeyUsageValidator for Usage {
 /// `validation_time`; an expiry is told apart from a path that was never valid at `claimed`.
 pub(crate) fn validate(
     usage: Usage,
-    signer: &[u8],
+    (signer, signer_certificate): (&[u8], &x509_cert::Certificate),
     intermediates: &[Vec<u8>],
     anchors: &TrustAnchors,
     validation_time: OffsetDateTime,
     claimed: Option<OffsetDateTime>,
 ) -> Result<(), PathFailure> {
-    check_signer_key_usage(signer)?;
+    check_signer_key_usage(signer_certificate)?;
     let anchor_ders: Vec<CertificateDer<'_>> = anchors
         .certificates
         .iter()
@@ -203,14 +203,7 @@ fn failure(sub_indication: SubIndication, message: String) -> PathFailure {
 
 /// A signer's certificate must allow digitalSignature or nonRepudiation when it names usages
 /// (RFC 5280 §4.2.1.3; ETSI EN 319 412-2 §4.3.2). Read with x509-cert: strict DER, no panics.
-fn check_signer_key_usage(signer: &[u8]) -> Result<(), PathFailure> {
-    use der::Decode;
-    let certificate = x509_cert::Certificate::from_der(signer).map_err(|e| {
-        failure(
-            SubIndication::FormatFailure,
-            format!("the signer's certificate cannot be read: {e}"),
-        )
-    })?;
+fn check_signer_key_usage(certificate: &x509_cert::Certificate) -> Result<(), PathFailure> {
     match certificate
         .tbs_certificate()
         .get_extension::<x509_cert::ext::pkix::KeyUsage>()

@@ -80,23 +80,18 @@ pub(crate) fn revisions<'a>(
 
 /// Offsets just past each `%%EOF` and its end-of-line.
 fn eof_ends(pdf: &[u8]) -> Vec<usize> {
-    let mut ends = Vec::new();
-    let mut from = 0;
-    while let Some(at) = pdf
-        .get(from..)
-        .and_then(|rest| rest.windows(5).position(|w| w == b"%%EOF"))
-    {
-        let mut end = from + at + 5;
-        if pdf.get(end) == Some(&b'\r') {
-            end += 1;
-        }
-        if pdf.get(end) == Some(&b'\n') {
-            end += 1;
-        }
-        ends.push(end);
-        from = end;
-    }
-    ends
+    memchr::memmem::find_iter(pdf, b"%%EOF")
+        .map(|at| {
+            let mut end = at + 5;
+            if pdf.get(end) == Some(&b'\r') {
+                end += 1;
+            }
+            if pdf.get(end) == Some(&b'\n') {
+                end += 1;
+            }
+            end
+        })
+        .collect()
 }
 
 /// What the revisions after `signed` (1-based) changed, judged under DocMDP `level`

@@ -3,8 +3,8 @@
 
 use ::cms::cert::IssuerAndSerialNumber;
 use ::cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use der::Encode;
 use der::asn1::OctetString;
-use der::{Decode, Encode};
 use ring::digest;
 use ring::signature::{self as ring_signature, UnparsedPublicKey, VerificationAlgorithm};
 use time::OffsetDateTime;
@@ -195,13 +195,16 @@ fn check_all(
         .0
         .get(0)
         .ok_or_else(|| fail(SubIndication::FormatFailure, "the CMS has no SignerInfo"))?;
-    let certificates = certificate_ders(signed_data);
-    let signer_der = find_signer(&certificates, &info.sid).ok_or((
-        Indication::Indeterminate,
-        SubIndication::NoSigningCertificateFound,
-        "the signer's certificate is not in the signature".to_string(),
-    ))?;
-    describe_signer(report, signer_der);
+    let certificates = carried_certificates(signed_data);
+    let (signer_der, signer) = find_signer(&certificates, &info.sid)
+        .and_then(|index| certificates.get(index))
+        .map(|(der, certificate)| (der.as_slice(), *certificate))
+        .ok_or((
+            Indication::Indeterminate,
+            SubIndication::NoSigningCertificateFound,
+            "the signer's certificate is not in the signature".to_string(),
+        ))?;
+    describe_signer(report, signer_der, signer);
     let document = signed_content(pdf, range);
     let (usage, claimed) = if timestamp {
         let claim = check_timestamp_imprint(signed_data, &document)?;
@@ -211,7 +214,7 @@ fn check_all(
             info,
             &parsed.signed_attributes_der,
             &[token],
-            signer_der,
+            signer,
             cms::ID_CT_TST_INFO,
             true,
         )?;
@@ -225,7 +228,7 @@ fn check_all(
             info,
             &parsed.signed_attributes_der,
             &document,
-            signer_der,
+            signer,
             cms::ID_DATA,
             cades,
         )?;
@@ -237,12 +240,12 @@ fn check_all(
     check_signing_certificate(info, signer_der)?;
     let others: Vec<Vec<u8>> = certificates
         .iter()
-        .filter(|c| c.as_slice() != signer_der)
-        .cloned()
+        .filter(|(der, _)| der.as_slice() != signer_der)
+        .map(|(der, _)| der.clone())
         .collect();
     chain::validate(
         usage,
-        signer_der,
+        (signer_der, signer),
         &others,
         anchors,
         policy.validation_time,
@@ -404,25 +407,26 @@ fn docmdp_level(file: &crate::pdf::PdfFile<'_>, dictionary: &Dictionary) -> Opti
     None
 }
 
-fn certificate_ders(signed_data: &SignedData) -> Vec<Vec<u8>> {
+/// The certificates the CMS carries, each decoded once: DER (for hashes and webpki) beside
+/// the parsed form.
+fn carried_certificates(signed_data: &SignedData) -> Vec<(Vec<u8>, &Certificate)> {
     let Some(set) = &signed_data.certificates else {
         return Vec::new();
     };
     set.0
         .iter()
         .filter_map(|choice| match choice {
-            ::cms::cert::CertificateChoices::Certificate(certificate) => certificate.to_der().ok(),
+            ::cms::cert::CertificateChoices::Certificate(certificate) => {
+                Some((certificate.to_der().ok()?, certificate))
+            }
             _ => None,
         })
         .collect()
 }
 
 /// The certificate `sid` names: issuer and serial, or subject key identifier (RFC 5652 §5.3).
-fn find_signer<'c>(certificates: &'c [Vec<u8>], sid: &SignerIdentifier) -> Option<&'c [u8]> {
-    certificates.iter().map(Vec::as_slice).find(|der| {
-        let Ok(certificate) = Certificate::from_der(der) else {
-            return false;
-        };
+fn find_signer(certificates: &[(Vec<u8>, &Certificate)], sid: &SignerIdentifier) -> Option<usize> {
+    certificates.iter().position(|(_, certificate)| {
         let tbs = certificate.tbs_certificate();
         match sid {
             SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
@@ -437,18 +441,16 @@ fn find_signer<'c>(certificates: &'c [Vec<u8>], sid: &SignerIdentifier) -> Optio
     })
 }
 
-fn describe_signer(report: &mut SignatureReport, signer_der: &[u8]) {
-    if let Ok(certificate) = Certificate::from_der(signer_der) {
-        let tbs = certificate.tbs_certificate();
-        report.signer = Some(tbs.subject().to_string());
-        report.serial = Some(
-            tbs.serial_number()
-                .as_bytes()
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect(),
-        );
-    }
+fn describe_signer(report: &mut SignatureReport, signer_der: &[u8], certificate: &Certificate) {
+    let tbs = certificate.tbs_certificate();
+    report.signer = Some(tbs.subject().to_string());
+    report.serial = Some(
+        tbs.serial_number()
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
+    );
     let fingerprint = digest::digest(&digest::SHA256, signer_der);
     report.sha256_fingerprint = Some(
         fingerprint
@@ -464,7 +466,7 @@ fn check_digest_and_value(
     info: &SignerInfo,
     signed_attributes: &Option<Vec<u8>>,
     content: &[&[u8]],
-    signer_der: &[u8],
+    signer: &Certificate,
     expected_content_type: const_oid::ObjectIdentifier,
     attributes_required: bool,
 ) -> Result<(), Failure> {
@@ -515,7 +517,7 @@ fn check_digest_and_value(
         }
         _ => content.concat(),
     };
-    let verified = match verification_key(info, signer_der)? {
+    let verified = match verification_key(info, signer)? {
         Verifier::Ring(algorithm, key) => UnparsedPublicKey::new(algorithm, key)
             .verify(&message, info.signature.as_bytes())
             .is_ok(),
@@ -561,13 +563,7 @@ enum Verifier {
 }
 
 /// The verifier for the signature: from the SignerInfo's algorithms and the key's type.
-fn verification_key(info: &SignerInfo, signer_der: &[u8]) -> Result<Verifier, Failure> {
-    let certificate = Certificate::from_der(signer_der).map_err(|e| {
-        fail(
-            SubIndication::FormatFailure,
-            format!("the signer's certificate cannot be read: {e}"),
-        )
-    })?;
+fn verification_key(info: &SignerInfo, certificate: &Certificate) -> Result<Verifier, Failure> {
     let spki = certificate.tbs_certificate().subject_public_key_info();
     let key = spki.subject_public_key.raw_bytes().to_vec();
     let key_type = spki.algorithm.oid.to_string();
