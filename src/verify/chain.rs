@@ -146,8 +146,9 @@ pub(crate) fn validate(
     };
     match at(validation_time) {
         // The claimed time must not precede the certificate (ETSI EN 319 102-1 §5.2.6).
-        Ok(_) => match claimed.map(at) {
-            Some(Err(WebpkiError::CertNotValidYet { .. })) => Err(failure(
+        // Compared with notBefore directly: re-running the path would cost its signatures again.
+        Ok(_) => match claimed {
+            Some(claimed) if claimed.unix_timestamp() < not_before(signer_certificate) => Err(failure(
                 SubIndication::NotYetValid,
                 "the claimed signing time is before the signer's certificate was valid".into(),
             )),
@@ -163,6 +164,17 @@ pub(crate) fn validate(
         Err(WebpkiError::CertNotValidYet { .. }) => Err(failure(SubIndication::NotYetValid, "the signer's certificate is not valid yet".into())),
         Err(error) => Err(map_error(error)),
     }
+}
+
+/// The certificate's notBefore as Unix seconds.
+fn not_before(certificate: &x509_cert::Certificate) -> i64 {
+    let seconds = certificate
+        .tbs_certificate()
+        .validity()
+        .not_before
+        .to_unix_duration()
+        .as_secs();
+    i64::try_from(seconds).unwrap_or(i64::MAX)
 }
 
 #[allow(deprecated)] // matches both forms webpki may return

@@ -441,9 +441,39 @@ fn find_signer(certificates: &[(Vec<u8>, &Certificate)], sid: &SignerIdentifier)
     })
 }
 
+/// An RFC 4514 string with the common attribute names; others by OID. Written here because
+/// x509-cert's `Display` looks every OID up in a name database, a tenth of a verification.
+fn distinguished_name(name: &x509_cert::name::Name) -> String {
+    let label = |oid: &str| match oid {
+        "2.5.4.3" => "CN".to_string(),
+        "2.5.4.6" => "C".to_string(),
+        "2.5.4.7" => "L".to_string(),
+        "2.5.4.8" => "ST".to_string(),
+        "2.5.4.10" => "O".to_string(),
+        "2.5.4.11" => "OU".to_string(),
+        "2.5.4.97" => "organizationIdentifier".to_string(),
+        other => other.to_string(),
+    };
+    let mut parts: Vec<String> = name
+        .iter()
+        .map(|attribute| {
+            let value = x509_cert::ext::pkix::name::DirectoryString::try_from(&attribute.value)
+                .map(String::from)
+                .unwrap_or_else(|_| String::from_utf8_lossy(attribute.value.value()).into_owned());
+            format!(
+                "{}={}",
+                label(&attribute.oid.to_string()),
+                value.replace(',', "\\,")
+            )
+        })
+        .collect();
+    parts.reverse();
+    parts.join(",")
+}
+
 fn describe_signer(report: &mut SignatureReport, signer_der: &[u8], certificate: &Certificate) {
     let tbs = certificate.tbs_certificate();
-    report.signer = Some(tbs.subject().to_string());
+    report.signer = Some(distinguished_name(tbs.subject()));
     report.serial = Some(
         tbs.serial_number()
             .as_bytes()
