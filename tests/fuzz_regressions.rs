@@ -179,7 +179,7 @@ fn trailer_size_at_u32_max_returns() {
     sign_fuzz_input(&input("sign_pdf-size-overflow.pdf"));
 }
 
-// V1 (open): form_fields (src/pdf/form.rs) stores every visited field's fully qualified name and
+// V1 (fixed in e83d46a): form_fields (src/pdf/form.rs) stores every visited field's fully qualified name and
 // clones it onto the stack once per kid. A DAG of 32 field objects, each with a long /T and /Kids
 // naming the next level twice, unfolds to 2^32 nodes; the 50 000-visit cap stops the walk only
 // after 50 000 names of up to 32 x |T| bytes were built. Full size
@@ -193,7 +193,7 @@ fn deep_field_names_return() {
     sign_plain_pdf(&pdf);
 }
 
-// V2 (open): verify() rebuilds changes::Context (catalog and page tree cloned, every page's
+// V2 (fixed in e83d46a): verify() rebuilds changes::Context (catalog and page tree cloned, every page's
 // annotations and appearances resolved) once per signature, and find_signatures compares each
 // /ByteRange with all found before, so the cost is signatures x document size. Full size
 // (`python3 fuzz/regressions-src/many_signatures.py out.pdf 3000 10000`): 235 kB in, 42 s in
@@ -203,7 +203,7 @@ fn many_signatures_return() {
     verify_fuzz_input(&input("verify_pdf-many-signatures.pdf"));
 }
 
-// V3 (open): changes::revisions re-opens the prefix ending at every %%EOF; prefixes with no new
+// V3 (fixed in e83d46a): changes::revisions re-opens the prefix ending at every %%EOF; prefixes with no new
 // section are skipped without counting against Policy::max_revisions, so repeated
 // `startxref N %%EOF` lines cost repeats x xref size. Full size
 // (`python3 fuzz/regressions-src/eof_repeat.py out.pdf 20000 20000`): 1.3 MB in, 14 s in release.
@@ -213,7 +213,7 @@ fn repeated_eof_markers_return() {
     verify_fuzz_input(&input("verify_pdf-eof-repeat.pdf"));
 }
 
-// V4 (open): changes::Context::new visits every entry page_ids returns, repeats included, and for
+// V4 (fixed in e83d46a): changes::Context::new visits every entry page_ids returns, repeats included, and for
 // each resolves the page's /Annots array and up to 10 000 annotations in it, with no total
 // budget: /Kids naming one page N times whose shared /Annots names a widget M times costs N x M
 // resolves (each cloning the array) per signature. Full size
