@@ -615,6 +615,15 @@ mod placement_tests {
         request
     }
 
+    /// 100 x 50 points at (10, 20) on page 1.
+    const BOX: VisibleSignature = VisibleSignature {
+        page: 1,
+        x: 10.0,
+        y: 20.0,
+        width: 100.0,
+        height: 50.0,
+    };
+
     fn two_pages_sharing_annots() -> Vec<u8> {
         classic_pdf(&[
             "<< /Type /Catalog /Pages 2 0 R >>",
@@ -628,14 +637,7 @@ mod placement_tests {
     #[test]
     fn the_rectangle_is_relative_to_the_page_box_and_must_fit() {
         let signer = crate::test_support::test_signer().0;
-        let visible = VisibleSignature {
-            page: 1,
-            x: 10.0,
-            y: 20.0,
-            width: 100.0,
-            height: 50.0,
-        };
-        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(visible)).unwrap();
+        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(BOX)).unwrap();
         let file = PdfFile::open(&signed, Limits::default()).unwrap();
         let page = file.page(1).unwrap();
         let annots = file
@@ -648,13 +650,7 @@ mod placement_tests {
             rectangle(widget.get(b"Rect").unwrap()),
             Some([210.0, 220.0, 310.0, 270.0])
         );
-        let outside = VisibleSignature {
-            page: 1,
-            x: 600.0,
-            y: 20.0,
-            width: 100.0,
-            height: 50.0,
-        };
+        let outside = VisibleSignature { x: 600.0, ..BOX };
         assert!(matches!(
             sign_pdf(&two_pages_sharing_annots(), &signer, &request(outside)),
             Err(SignError::InvalidRequest(_))
@@ -664,14 +660,7 @@ mod placement_tests {
     #[test]
     fn a_shared_annotation_array_is_copied_for_the_signed_page() {
         let signer = crate::test_support::test_signer().0;
-        let visible = VisibleSignature {
-            page: 1,
-            x: 10.0,
-            y: 20.0,
-            width: 100.0,
-            height: 50.0,
-        };
-        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(visible)).unwrap();
+        let signed = sign_pdf(&two_pages_sharing_annots(), &signer, &request(BOX)).unwrap();
         let file = PdfFile::open(&signed, Limits::default()).unwrap();
         let count = |n: u32| {
             file.resolve(file.page(n).unwrap().dictionary.get(b"Annots").unwrap())

@@ -1,7 +1,6 @@
 //! `oneseal keygen`: create a root CA, the seal certificate it issues, and both keys, as files.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -205,21 +204,7 @@ fn certificate_pem(der: &[u8]) -> anyhow::Result<String> {
 }
 
 fn write_new_public_file(path: &Path, contents: &[u8]) -> Result<(), SealError> {
-    let failed = |error: std::io::Error| SealError::Write {
-        path: path.display().to_string(),
-        reason: error.to_string(),
-    };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(failed)?;
-    let written = file.write_all(contents).and_then(|()| file.sync_all());
-    if let Err(error) = written {
-        let _ = fs::remove_file(path);
-        return Err(failed(error));
-    }
-    Ok(())
+    oneseal::seal::write_new_file(path, contents, 0o644)
 }
 
 fn report(paths: &OutputPaths, subject: &SealSubject, validity: &Validity, encrypted: bool) {

@@ -366,6 +366,12 @@ fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SealError> {
 
 /// Creates `path` with mode 0600 (never replacing a file) and writes `contents` to it.
 fn write_new_private_file(path: &Path, contents: &[u8]) -> Result<(), SealError> {
+    write_new_file(path, contents, 0o600)
+}
+
+/// Creates `path` with `mode` (never replacing a file), writes `contents` and syncs; on failure
+/// nothing truncated is left behind.
+pub fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), SealError> {
     use std::os::unix::fs::OpenOptionsExt;
 
     let failed = |error: std::io::Error| SealError::Write {
@@ -375,12 +381,12 @@ fn write_new_private_file(path: &Path, contents: &[u8]) -> Result<(), SealError>
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        .mode(mode)
         .open(path)
         .map_err(failed)?;
     let written = file.write_all(contents).and_then(|()| file.sync_all());
     if let Err(error) = written {
-        // Never leave a truncated key behind; the write error is the one worth reporting.
+        // The write error is the one worth reporting.
         let _ = std::fs::remove_file(path);
         return Err(failed(error));
     }

@@ -4,7 +4,7 @@ mod keyfile;
 
 pub use keyfile::{
     CHAIN_FILE, GeneratedKey, KEY_FILE, KeyFileSigner, PASSPHRASE_VARIABLE, load_key_directory,
-    passphrase_from_env,
+    passphrase_from_env, write_new_file,
 };
 
 /// The signature algorithm a custodian signs with, as CMS names it.
