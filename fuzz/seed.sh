@@ -16,23 +16,11 @@ mkdir -p "$open_dir" "$sign_dir" "$made"
 
 # Small PDFs with correct offsets: a minimal classic file, an empty signature field to fill,
 # a DocMDP-certified catalog, an xref stream + object stream, and a two-revision file.
-python3 - "$made" <<'PY'
+PYTHONPATH="$here/regressions-src" python3 - "$made" <<'PY'
 import sys, zlib
 out = sys.argv[1]
 
-def classic(objs, trailer_extra=b"", prev_bytes=None):
-    body = bytearray(prev_bytes or b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
-    for num, data in objs:
-        offsets[num] = len(body)
-        body += b"%d 0 obj\n" % num + data + b"\nendobj\n"
-    xref_at = len(body)
-    size = max(offsets) + 1
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for n in range(1, size):
-        body += (b"%010d 00000 n \n" % offsets[n]) if n in offsets else b"0000000000 65535 f \n"
-    body += b"trailer\n<< /Size %d /Root 1 0 R " % size + trailer_extra + b">>\nstartxref\n%d\n%%%%EOF\n" % xref_at
-    return bytes(body), xref_at
+from pdfbuild import classic
 
 page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << >> /Contents 4 0 R >>"
 content = b"<< /Length 0 >>\nstream\n\nendstream"

@@ -6,23 +6,14 @@
 # `fields` and clones it onto the stack once per kid.
 # usage: field_names.py OUT [depth=32] [fanout=2] [length=4000]
 import sys
+
+import pdfbuild
 out = sys.argv[1]
 depth = int(sys.argv[2]) if len(sys.argv) > 2 else 32
 fanout = int(sys.argv[3]) if len(sys.argv) > 3 else 2
 length = int(sys.argv[4]) if len(sys.argv) > 4 else 4000
 def classic(objs):
-    body = bytearray(b"%PDF-1.7\n")
-    offsets = {}
-    for num, data in objs:
-        offsets[num] = len(body)
-        body += b"%d 0 obj\n" % num + data + b"\nendobj\n"
-    xref_at = len(body)
-    size = max(offsets) + 1
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for k in range(1, size):
-        body += b"%010d 00000 n \n" % offsets[k]
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref_at)
-    return bytes(body)
+    return pdfbuild.classic(objs)[0]
 first = 5
 objs = [
     (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [%d 0 R] >> >>" % first),

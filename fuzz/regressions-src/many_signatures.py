@@ -5,22 +5,13 @@
 # scratch; find_signatures also compares every new /ByteRange with every one found before.
 # usage: many_signatures.py OUT [signatures=3000] [annots=10000]
 import sys
+
+import pdfbuild
 out = sys.argv[1]
 count = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
 annots = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 def classic(objs):
-    body = bytearray(b"%PDF-1.7\n")
-    offsets = {}
-    for num, data in objs:
-        offsets[num] = len(body)
-        body += b"%d 0 obj\n" % num + data + b"\nendobj\n"
-    xref_at = len(body)
-    size = max(offsets) + 1
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for k in range(1, size):
-        body += b"%010d 00000 n \n" % offsets[k]
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref_at)
-    return bytes(body)
+    return pdfbuild.classic(objs)[0]
 fields = b"".join(b"<</T(s%d)/FT/Sig/V<</ByteRange[0 %d 0 0]/Contents<>>>>>" % (i, i + 1) for i in range(count))
 objs = [
     (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [" + fields + b"] >> >>"),

@@ -5,22 +5,13 @@
 # cloning the array, up to 10^9 per signature.
 # usage: shared_annots.py OUT [pages=20000] [annots=10000]
 import sys
+
+import pdfbuild
 out = sys.argv[1]
 pages = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 annots = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 def classic(objs):
-    body = bytearray(b"%PDF-1.7\n")
-    offsets = {}
-    for num, data in objs:
-        offsets[num] = len(body)
-        body += b"%d 0 obj\n" % num + data + b"\nendobj\n"
-    xref_at = len(body)
-    size = max(offsets) + 1
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for k in range(1, size):
-        body += b"%010d 00000 n \n" % offsets[k]
-    body += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref_at)
-    return bytes(body)
+    return pdfbuild.classic(objs)[0]
 objs = [
     (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [<</T(s)/FT/Sig/V<</ByteRange[0 1 0 0]/Contents<>>>>>] >> >>"),
     (2, b"<< /Type /Pages /Kids [" + b"3 0 R " * pages + b"] /Count %d >>" % pages),
