@@ -14,12 +14,10 @@
 //! an interleaved comparison (see `paired_comparison`) written to FILE as JSON.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkId, Criterion};
 use ring::digest::{SHA256, digest};
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair};
@@ -28,18 +26,16 @@ use time::OffsetDateTime;
 use oneseal::seal::KeyFileSigner;
 use oneseal::sign::{Seal, SignatureRequest, sign_pdf};
 
-/// The benchmark inputs, smallest first, as the generator names them.
-const FILES: [&str; 3] = [
-    "one-page.pdf",
-    "image-heavy-10mb.pdf",
-    "text-heavy-10mb.pdf",
-];
 /// Bytes an incremental signature revision adds: `/Contents` reserve, dictionaries, xref.
 const REVISION_BYTES: usize = 20 * 1024;
-/// Size of the DER signed attributes an ECDSA signature covers in a PAdES CMS.
-const SIGNED_ATTRIBUTES_BYTES: usize = 160;
 /// The claimed signing time, fixed so every iteration does the same work.
 const SIGNING_TIME_UNIX: i64 = 1_764_000_000;
+
+mod common;
+
+use common::{
+    FILES, SIGNED_ATTRIBUTES_BYTES, configure_for_size, median, read_input, read_key_file, time_ns,
+};
 
 fn main() -> ExitCode {
     let bench_mode = std::env::args().any(|argument| argument == "--bench");
@@ -77,23 +73,11 @@ struct Setup {
 
 impl Setup {
     fn load() -> Result<Self, String> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let data = root.join("benches/data/generated");
         let mut inputs = Vec::new();
         for name in FILES {
-            let path = data.join(name);
-            let bytes = std::fs::read(&path).map_err(|error| {
-                format!(
-                    "cannot read {} ({error}).\n  Generate the inputs first:\n    \
-                     python3 -m venv .venv && .venv/bin/pip install reportlab pillow\n    \
-                     .venv/bin/python benches/data/make_bench_pdfs.py\n  \
-                     (or run scripts/bench, which does this)",
-                    path.display()
-                )
-            })?;
-            inputs.push((name, bytes));
+            inputs.push((name, read_input(name)?));
         }
-        let signer = load_signer(root)?;
+        let signer = load_signer()?;
         let signing_time = OffsetDateTime::from_unix_timestamp(SIGNING_TIME_UNIX)
             .map_err(|error| format!("bad fixed signing time: {error}"))?;
         let request = SignatureRequest::new(signing_time);
@@ -121,22 +105,10 @@ impl Setup {
     }
 }
 
-fn load_signer(root: &Path) -> Result<KeyFileSigner, String> {
-    let keys = std::env::var_os("ONESEAL_BENCH_KEYS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("keys-example"));
-    let read = |name: &str| {
-        let path = keys.join(name);
-        std::fs::read(&path).map_err(|error| {
-            format!(
-                "cannot read {} ({error}); set ONESEAL_BENCH_KEYS to a directory holding \
-                 seal-key.pem and seal-cert.pem (e.g. from `oneseal keygen --out DIR`)",
-                path.display()
-            )
-        })
-    };
-    let key_pem = read("seal-key.pem")?;
-    let chain_pem = read("seal-cert.pem")?;
+fn load_signer() -> Result<KeyFileSigner, String> {
+    let keys = common::keys_dir();
+    let key_pem = read_key_file(&keys, "seal-key.pem")?;
+    let chain_pem = read_key_file(&keys, "seal-cert.pem")?;
     KeyFileSigner::from_pem(&key_pem, &chain_pem, None)
         .map_err(|error| format!("cannot load the seal from {}: {error}", keys.display()))
 }
@@ -288,29 +260,4 @@ fn paired_comparison(setup: &Setup, out: &Path) -> Result<(), String> {
     }
     std::fs::write(out, format!("{{{}}}\n", json.join(", ")))
         .map_err(|error| format!("cannot write {}: {error}", out.display()))
-}
-
-fn time_ns<T>(work: impl FnOnce() -> T) -> f64 {
-    let start = std::time::Instant::now();
-    black_box(work());
-    start.elapsed().as_nanos() as f64
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Bytes throughput, and fewer, flat samples for the 10 MB files so a run stays in minutes.
-fn configure_for_size(group: &mut BenchmarkGroup<'_, WallTime>, bytes: usize) {
-    group.throughput(Throughput::Bytes(bytes as u64));
-    if bytes > 1 << 20 {
-        group.sampling_mode(SamplingMode::Flat);
-        group.sample_size(30);
-        group.measurement_time(Duration::from_secs(8));
-    } else {
-        group.sampling_mode(SamplingMode::Auto);
-        group.sample_size(100);
-        group.measurement_time(Duration::from_secs(5));
-    }
 }

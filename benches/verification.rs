@@ -22,10 +22,8 @@
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use criterion::{BenchmarkId, Criterion};
 use ring::digest::{SHA256, digest};
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -38,16 +36,14 @@ use oneseal::seal::KeyFileSigner;
 use oneseal::sign::{Seal, SignatureRequest};
 use oneseal::verify::{Indication, Policy, TrustAnchors, verify};
 
-/// The benchmark inputs, smallest first, as the generator names them.
-const FILES: [&str; 3] = [
-    "one-page.pdf",
-    "image-heavy-10mb.pdf",
-    "text-heavy-10mb.pdf",
-];
-/// Size of the DER signed attributes an ECDSA signature covers in a PAdES CMS.
-const SIGNED_ATTRIBUTES_BYTES: usize = 160;
 /// ECDSA verifications in the floor: the CMS signature and the seal certificate's signature.
 const FLOOR_ECDSA_VERIFICATIONS: f64 = 2.0;
+
+mod common;
+
+use common::{
+    FILES, SIGNED_ATTRIBUTES_BYTES, configure_for_size, median, read_input, read_key_file, time_ns,
+};
 
 fn main() -> ExitCode {
     let bench_mode = std::env::args().any(|argument| argument == "--bench");
@@ -86,10 +82,10 @@ struct Setup {
 
 impl Setup {
     fn load() -> Result<Self, String> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let data = root.join("benches/data/generated");
-        let keys = std::env::var_os("ONESEAL_BENCH_KEYS").map(PathBuf::from);
-        let keys_dir = keys.clone().unwrap_or_else(|| root.join("keys-example"));
+        let root = common::root();
+        let data = common::data_dir();
+        let keys = common::keys_override();
+        let keys_dir = common::keys_dir();
         let key_pem = read_key_file(&keys_dir, "seal-key.pem")?;
         let chain_pem = read_key_file(&keys_dir, "seal-cert.pem")?;
         let signer = KeyFileSigner::from_pem(&key_pem, &chain_pem, None).map_err(|error| {
@@ -121,16 +117,8 @@ impl Setup {
 
         let mut signed = Vec::new();
         for name in FILES {
-            let path = data.join(name);
-            let input = std::fs::read(&path).map_err(|error| {
-                format!(
-                    "cannot read {} ({error}).\n  Generate the inputs first:\n    \
-                     python3 -m venv .venv && .venv/bin/pip install reportlab pillow\n    \
-                     .venv/bin/python benches/data/make_bench_pdfs.py\n  \
-                     (or run scripts/bench, which does this)",
-                    path.display()
-                )
-            })?;
+            let input = read_input(name)?;
+
             let output = seal
                 .sign(&input, &request)
                 .map_err(|error| format!("signing {name} failed: {error}"))?;
@@ -171,17 +159,6 @@ impl Setup {
         }
         Ok(())
     }
-}
-
-fn read_key_file(keys: &Path, name: &str) -> Result<Vec<u8>, String> {
-    let path = keys.join(name);
-    std::fs::read(&path).map_err(|error| {
-        format!(
-            "cannot read {} ({error}); set ONESEAL_BENCH_KEYS to a directory holding \
-             seal-key.pem, seal-cert.pem and root-ca.pem (e.g. from `oneseal keygen --out DIR`)",
-            path.display()
-        )
-    })
 }
 
 /// The seal certificate's notBefore (the first certificate of the chain PEM).
@@ -313,29 +290,4 @@ fn paired_comparison(setup: &Setup, out: &Path) -> Result<(), String> {
     }
     std::fs::write(out, format!("{{{}}}\n", json.join(", ")))
         .map_err(|error| format!("cannot write {}: {error}", out.display()))
-}
-
-fn time_ns<T>(work: impl FnOnce() -> T) -> f64 {
-    let start = std::time::Instant::now();
-    black_box(work());
-    start.elapsed().as_nanos() as f64
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
-/// Bytes throughput, and fewer, flat samples for the 10 MB files so a run stays in minutes.
-fn configure_for_size(group: &mut BenchmarkGroup<'_, WallTime>, bytes: usize) {
-    group.throughput(Throughput::Bytes(bytes as u64));
-    if bytes > 1 << 20 {
-        group.sampling_mode(SamplingMode::Flat);
-        group.sample_size(30);
-        group.measurement_time(Duration::from_secs(8));
-    } else {
-        group.sampling_mode(SamplingMode::Auto);
-        group.sample_size(100);
-        group.measurement_time(Duration::from_secs(5));
-    }
 }
