@@ -35,7 +35,10 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             // One line, the whole cause chain: what went wrong and where.
-            eprintln!("oneseal: {error:#}");
+            eprintln!(
+                "oneseal: {}",
+                oneseal::verify::text::printable(&format!("{error:#}"))
+            );
             ExitCode::from(2)
         }
     }

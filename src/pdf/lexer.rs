@@ -9,7 +9,7 @@ use super::object::{Dictionary, Object, ObjectId, Real, StringForm};
 /// How deep arrays and dictionaries may nest before the input is refused.
 const MAX_NESTING: usize = 64;
 /// Longest string, name or number token accepted, in bytes.
-const MAX_TOKEN: usize = 16 << 20;
+const MAX_TOKEN: usize = 4 << 20;
 
 /// A cursor over the file's bytes.
 pub(crate) struct Lexer<'a> {

@@ -120,12 +120,12 @@ fn render_signature(out: &mut String, labels: &Labels, index: usize, signature: 
         out,
         "\n{} {index} \"{}\": {} ({}{sub})",
         labels.signature,
-        signature.field,
+        printable(&signature.field),
         verdict(labels, signature.indication),
         indication_code(signature.indication)
     );
     for message in &signature.messages {
-        let _ = writeln!(out, "  ! {message}");
+        let _ = writeln!(out, "  ! {}", printable(message));
     }
     let lines = [
         (labels.signer, signature.signer.clone()),
@@ -141,7 +141,7 @@ fn render_signature(out: &mut String, labels: &Labels, index: usize, signature: 
     ];
     for (label, value) in lines {
         if let Some(value) = value {
-            let _ = writeln!(out, "  {label}: {value}");
+            let _ = writeln!(out, "  {label}: {}", printable(&value));
         }
     }
     let coverage = if signature.covers_whole_file {
@@ -162,9 +162,23 @@ fn render_signature(out: &mut String, labels: &Labels, index: usize, signature: 
             } else {
                 labels.forbidden
             };
-            let _ = writeln!(out, "    - {} [{mark}]", change.description);
+            let _ = writeln!(out, "    - {} [{mark}]", printable(&change.description));
         }
     }
+}
+
+/// Text from the file, made safe for a terminal: control characters (escape sequences, line
+/// breaks that could forge a verdict line) are shown escaped.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn indication_code(indication: Indication) -> &'static str {
@@ -172,5 +186,19 @@ fn indication_code(indication: Indication) -> &'static str {
         Indication::TotalPassed => "TOTAL-PASSED",
         Indication::TotalFailed => "TOTAL-FAILED",
         Indication::Indeterminate => "INDETERMINATE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_cannot_forge_lines_or_drive_the_terminal() {
+        assert_eq!(
+            printable("ok\nDocument: PASSED\u{1b}[2J"),
+            "ok\\nDocument: PASSED\\u{1b}[2J"
+        );
+        assert_eq!(printable("新乡 seal"), "新乡 seal");
     }
 }
