@@ -8,6 +8,7 @@ pub mod pdf;
 pub mod pki;
 pub mod seal;
 pub mod sign;
+pub mod template;
 pub mod verify;
 
 #[cfg(test)]
