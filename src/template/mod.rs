@@ -4,7 +4,10 @@
 //! Pure: bundles and data arrive as bytes and text; the issuance date and serial are passed in.
 
 pub mod bundle;
+pub mod data;
 pub mod font;
+pub mod layout;
+pub mod manifest;
 pub mod qr;
 pub mod seal_drawing;
 
