@@ -286,32 +286,32 @@ impl Kind {
             Kind::JavaScript => ("carries JavaScript", "the blank must be static artwork"),
             Kind::OpenAction => (
                 "runs an action when the document is opened",
-                "remove it; the blank must be static artwork",
+                "the blank must be static artwork, so remove it",
             ),
             Kind::AdditionalActions => (
                 "has actions triggered by opening, closing, printing or pointing",
-                "remove them; the blank must be static artwork",
+                "the blank must be static artwork, so remove them",
             ),
             Kind::Launch => (
                 "has an action that starts a program or opens a file",
-                "remove it; the blank must be static artwork",
+                "the blank must be static artwork, so remove it",
             ),
             Kind::FormAction => (
                 "has a form action that submits, imports or resets data",
-                "remove it; the licence's values are drawn, not typed into a form",
+                "the licence's values are drawn, not typed into a form, so remove it",
             ),
             Kind::LeavesDocument => (
                 "has a link that leads out of the document",
-                "remove it; a sealed licence links out only through its verification QR code",
+                "a sealed licence may link out only through its verification QR code, so remove it",
             ),
             Kind::OtherAction => (
                 "has an interactive or multimedia action",
-                "remove it; the blank must be static artwork",
+                "the blank must be static artwork, so remove it",
             ),
             Kind::EmbeddedFile => ("embeds a file", "remove all attachments from the blank"),
             Kind::Multimedia => (
                 "has a multimedia annotation",
-                "remove it; the blank must be static artwork",
+                "the blank must be static artwork, so remove it",
             ),
             Kind::Xfa => (
                 "holds an XFA form",
