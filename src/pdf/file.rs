@@ -1,6 +1,6 @@
 //! An opened PDF: the checks that make it safe to append to, and lazy access to its objects.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use super::lexer::Lexer;
@@ -28,6 +28,8 @@ pub struct PdfFile<'a> {
     parsed: RefCell<HashMap<ObjectId, IndirectValue<'a>>>,
     /// Object streams being decoded: a `/Length` inside its own stream must not recurse.
     loading: RefCell<Vec<u32>>,
+    /// Bytes object streams may still decode to (`Limits::max_decoded_object_streams`).
+    object_stream_budget: Cell<usize>,
 }
 
 struct ObjectStream {
@@ -68,6 +70,7 @@ impl<'a> PdfFile<'a> {
             object_streams: RefCell::new(HashMap::new()),
             loading: RefCell::new(Vec::new()),
             parsed: RefCell::new(HashMap::new()),
+            object_stream_budget: Cell::new(limits.max_decoded_object_streams),
             next_free: 1,
         };
         file.check_offsets()?;
@@ -140,6 +143,17 @@ impl<'a> PdfFile<'a> {
             XrefEntry::InStream { .. } => Some(ObjectId::new(number, 0)),
             XrefEntry::Free => None,
         }
+    }
+
+    /// Every object the cross-reference data currently lists as in use, by ascending number:
+    /// for each number the newest section decides (§7.5.6), as for [`Self::object`]. At most
+    /// `Limits::max_objects` entries, which `open` checked.
+    pub fn object_ids(&self) -> Vec<ObjectId> {
+        self.xref
+            .numbers(self.bytes)
+            .into_iter()
+            .filter_map(|number| self.current_id(number))
+            .collect()
     }
 
     /// Every page's id in document order, reading at most `max` page tree nodes.
@@ -445,7 +459,20 @@ impl<'a> PdfFile<'a> {
                 )));
             }
         };
-        let data = decode_stream(&dictionary, raw, self.limits.max_decoded_stream)?;
+        let budget = self.object_stream_budget.get();
+        let data = decode_stream(&dictionary, raw, self.limits.max_decoded_stream.min(budget))
+            .map_err(|error| {
+                if budget < self.limits.max_decoded_stream {
+                    PdfError::Stream(format!(
+                        "{error} (the file's object streams may decode to {} bytes in all)",
+                        self.limits.max_decoded_object_streams
+                    ))
+                } else {
+                    error
+                }
+            })?;
+        self.object_stream_budget
+            .set(budget.saturating_sub(data.len()));
         parse_object_stream(&dictionary, data)
             .ok_or_else(|| PdfError::Structure(format!("object stream {id} has a bad header")))
     }
@@ -608,7 +635,9 @@ fn parse_object_stream(dictionary: &Dictionary, data: Vec<u8>) -> Option<ObjectS
 #[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::pdf::testing::{classic_pdf, one_page};
+    use crate::pdf::testing::{
+        ONE_PAGE_OBJECTS, classic_pdf, object_stream_pdf, one_page, with_update, xref_stream_pdf,
+    };
 
     fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         let at = bytes.windows(from.len()).rposition(|w| w == from).unwrap();
@@ -688,5 +717,72 @@ mod tests {
             file.resolve(&Object::Reference(ObjectId::new(3, 0)))
                 .is_err()
         );
+    }
+
+    fn numbers(ids: &[ObjectId]) -> Vec<u32> {
+        ids.iter().map(|id| id.number).collect()
+    }
+
+    #[test]
+    fn lists_the_objects_in_use_after_updates() {
+        let mut objects = ONE_PAGE_OBJECTS.to_vec();
+        objects.push("<< /Old true >>");
+        let base = classic_pdf(&objects);
+        let updated = with_update(
+            &base,
+            &[(6, "<< /New true >>"), (3, "<< /Type /Page >>")],
+            &[5],
+        );
+        let file = PdfFile::open(&updated, Limits::default()).unwrap();
+        assert_eq!(numbers(&file.object_ids()), [1, 2, 3, 4, 6]);
+        let rewritten = file.object(ObjectId::new(3, 0)).unwrap();
+        assert_eq!(
+            rewritten,
+            IndirectValue::Object(Object::Dictionary({
+                let mut page = Dictionary::new();
+                page.set(b"Type", Object::name(b"Page"));
+                page
+            }))
+        );
+    }
+
+    #[test]
+    fn lists_and_reads_objects_inside_object_streams() {
+        let mut objects = ONE_PAGE_OBJECTS.to_vec();
+        objects.push("<< /Packed 42 >>");
+        let bytes = object_stream_pdf(&objects, &[2, 5]);
+        let file = PdfFile::open(&bytes, Limits::default()).unwrap();
+        // 6 is the object stream, 7 the cross-reference stream.
+        assert_eq!(numbers(&file.object_ids()), [1, 2, 3, 4, 5, 6, 7]);
+        match file.object(ObjectId::new(5, 0)).unwrap() {
+            IndirectValue::Object(Object::Dictionary(packed)) => {
+                assert_eq!(packed.integer(b"Packed"), Some(42));
+            }
+            other => panic!("not the packed dictionary: {other:?}"),
+        }
+        assert_eq!(file.page_ids(10).unwrap(), [ObjectId::new(3, 0)]);
+    }
+
+    #[test]
+    fn object_streams_share_one_decoding_budget() {
+        let mut objects = ONE_PAGE_OBJECTS.to_vec();
+        objects.push("<< /Packed 42 >>");
+        let bytes = object_stream_pdf(&objects, &[2, 5]);
+        let limits = Limits {
+            max_decoded_object_streams: 8,
+            ..Limits::default()
+        };
+        let file = PdfFile::open(&bytes, limits).unwrap();
+        let error = file.object(ObjectId::new(5, 0)).unwrap_err();
+        assert!(error.to_string().contains("8 bytes in all"), "{error}");
+    }
+
+    #[test]
+    fn empty_ranges_of_an_xref_stream_index_are_skipped() {
+        let bytes = xref_stream_pdf(&ONE_PAGE_OBJECTS);
+        let bytes = replace(&bytes, b"/W [1 2 1]", b"/Index [9 0 0 6 3 0] /W [1 2 1]");
+        let file = PdfFile::open(&bytes, Limits::default()).unwrap();
+        assert_eq!(numbers(&file.object_ids()), [1, 2, 3, 4, 5]);
+        assert_eq!(file.page(1).unwrap().id, ObjectId::new(3, 0));
     }
 }

@@ -32,6 +32,9 @@ pub struct Limits {
     pub max_objects: usize,
     /// Largest decoded object or cross-reference stream.
     pub max_decoded_stream: usize,
+    /// Most bytes all object streams of a file may decode to together: each is cached once
+    /// read, so without a total a file of many small compressed streams could fill memory.
+    pub max_decoded_object_streams: usize,
     /// Most items read from one array (page kids, fields, annotations).
     pub max_array_items: usize,
 }
@@ -42,6 +45,7 @@ impl Default for Limits {
             max_input_bytes: 256 << 20,
             max_objects: 4_000_000,
             max_decoded_stream: 64 << 20,
+            max_decoded_object_streams: 1 << 30,
             max_array_items: 100_000,
         }
     }

@@ -129,6 +129,11 @@ impl XrefChain {
         self.sections.iter().map(|s| s.offset).collect()
     }
 
+    /// Every object number any section lists, in use or free, ascending.
+    pub(crate) fn numbers(&self, bytes: &[u8]) -> Vec<u32> {
+        self.numbers_outside(bytes, &[])
+    }
+
     /// Object numbers listed by the sections whose offsets are not in `known`: what the
     /// revisions after a known prefix wrote.
     pub(crate) fn numbers_outside(&self, bytes: &[u8], known: &[usize]) -> Vec<u32> {
@@ -292,12 +297,16 @@ impl Table {
                 return Err(damaged(start, "entries are not all the same width"));
             }
             lexer.position = start + length;
-            subsections.push(Subsection {
-                first,
-                count,
-                start,
-                width,
-            });
+            // Empty subsections name no object; keeping them would let a file of nothing but
+            // `0 0` headers make every lookup slow.
+            if count > 0 {
+                subsections.push(Subsection {
+                    first,
+                    count,
+                    start,
+                    width,
+                });
+            }
         }
         Ok(Self { subsections })
     }
@@ -423,9 +432,11 @@ impl StreamTable {
                     .iter()
                     .map(|n| n.as_integer().and_then(|n| u32::try_from(n).ok()))
                     .collect::<Option<_>>()?;
+                // Empty ranges are dropped for the same reason as empty table subsections.
                 numbers
                     .chunks_exact(2)
                     .filter_map(|p| Some((*p.first()?, *p.get(1)?)))
+                    .filter(|&(_, count)| count > 0)
                     .collect()
             }
         };
