@@ -16,16 +16,19 @@ Producers (variety on purpose: the issuer must cope with what departments really
     approval-document             WeasyPrint 70, A4 portrait, red-header document (红头文件)
     food-business-licence         cairo 1.16 through pycairo, A4 landscape, guilloche frame
 
-Fonts: Noto Serif CJK SC and Noto Sans CJK SC (OFL-1.1, Debian fonts-noto-cjk). For WeasyPrint the
-script first cuts each font down to the characters its blank uses (fontTools), with CIDs made
-equal to glyph indexes; WeasyPrint keeps glyph indexes when it subsets, and on the full 65,535-glyph
-fonts that alone costs over 100 KB per font. Cairo subsets on its own.
+Fonts: Noto Serif CJK SC (OFL-1.1, Debian fonts-noto-cjk), regular and bold. The script first
+cuts each face down to the characters its blank uses (fontTools, desubroutinized), with CIDs
+made equal to glyph indexes. WeasyPrint keeps glyph indexes when it subsets, which on the full
+65,535-glyph faces alone costs over 100 KB per font; cairo copies the CFF subroutines whole
+(about 50 KB per face), so the cairo pass runs in a child process whose fontconfig sees only the
+cut-down faces.
 
 `--slots` prints every blank space the artwork leaves for a value (the spans marked data-slot in
 the HTML, the rectangles noted while drawing with cairo) as `box = [x, y, w, h]` in PDF points
 from the page's lower left: the boxes in each template.toml were taken from it.
 
-The output is deterministic: no creation dates, fixed metadata, fonts subset the same way.
+The output is deterministic: no creation dates from the clock (fixed ones for cairo,
+SOURCE_DATE_EPOCH for the fonts' head.modified), fixed metadata, fonts subset the same way.
 """
 
 import argparse
@@ -121,7 +124,6 @@ def font_faces(tmp, markup):
     faces = [
         ("Blank Serif", 400, "NotoSerifCJK-Regular.ttc"),
         ("Blank Serif", 700, "NotoSerifCJK-Bold.ttc"),
-        ("Blank Sans", 700, "NotoSansCJK-Bold.ttc"),
     ]
     rules = []
     for family, weight, file in faces:
