@@ -15,10 +15,20 @@ benches/peers/pyhanko_validate.py in the same run) it then prints the same for v
 ratio, pyHanko's `validate_pdf_signature` median and oneseal/pyHanko, the interleaved comparison,
 and the verification targets.
 
+Then, always, issuance (from `cargo bench --bench issuance` and, with --issue-peer,
+benches/peers/pyhanko_issue.py): per template oneseal's `issue` median and issuances/s, its parts
+(`render`: data drawn on the blank with the font subset and QR code, no signature; `font_subset`
+alone; `issue` − `render`: checking the data and signing), pyHanko's median for the same job and
+oneseal/pyHanko, and the target of ≥ 500 issuances/s on one core per template. Whatever is
+missing is reported as not measured.
+
+Without --peer and --paired the signing tables are left out.
+
 Usage:
   python benches/peers/report.py --criterion target/criterion --peer PEER.json \\
       --paired PAIRED.json --cli CLI.json \\
-      [--verify-peer VALIDATE.json --verify-paired VERIFY_PAIRED.json]
+      [--verify-peer VALIDATE.json --verify-paired VERIFY_PAIRED.json] \\
+      [--issue-peer ISSUE.json]
 """
 
 import argparse
@@ -34,20 +44,35 @@ CLI_TARGET_MS = 10.0
 VERIFY_FLOOR_TARGETS = {"one-page.pdf": 3.0}
 VERIFY_RATE_TARGET = 5_000
 ECDSA_VERIFICATIONS = 2
+# Issuance (issue 4): at least 500 issuances per second on one core, per template.
+ISSUE_RATE_TARGET = 500
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--criterion", type=Path, default=Path("target/criterion"))
-    parser.add_argument("--peer", type=Path, required=True, help="pyhanko_sign.py --json output")
-    parser.add_argument("--paired", type=Path, required=True,
-                        help="the bench's ONESEAL_BENCH_PAIRED output")
+    parser.add_argument("--peer", type=Path, help="pyhanko_sign.py --json output")
+    parser.add_argument("--paired", type=Path, help="the bench's ONESEAL_BENCH_PAIRED output")
     parser.add_argument("--cli", type=Path, help="hyperfine --export-json output")
     parser.add_argument("--verify-peer", type=Path, help="pyhanko_validate.py --json output")
     parser.add_argument("--verify-paired", type=Path,
                         help="the verification bench's ONESEAL_BENCH_VERIFY_PAIRED output")
+    parser.add_argument("--issue-peer", type=Path, help="pyhanko_issue.py --json output")
     args = parser.parse_args()
 
+    if bool(args.peer) != bool(args.paired):
+        parser.error("--peer and --paired go together")
+    if args.peer and args.paired:
+        signing_report(args)
+        if args.verify_peer and args.verify_paired:
+            print()
+            verification_report(args.criterion, args.verify_peer, args.verify_paired)
+        print()
+    issuance_report(args.criterion, args.issue_peer)
+    return 0
+
+
+def signing_report(args: argparse.Namespace) -> None:
     peer = json.loads(args.peer.read_text())["files"]
     paired = json.loads(args.paired.read_text())
     ecdsa_ms = median_ms(args.criterion, "floor_ecdsa_p256", "sign")
@@ -116,10 +141,6 @@ def main() -> int:
     print("| target | measured | verdict |")
     print("|---|---:|---|")
     print("\n".join(verdicts))
-    if args.verify_peer and args.verify_paired:
-        print()
-        verification_report(args.criterion, args.verify_peer, args.verify_paired)
-    return 0
 
 
 def verification_report(criterion: Path, peer_path: Path, paired_path: Path) -> None:
@@ -179,6 +200,87 @@ def verification_report(criterion: Path, peer_path: Path, paired_path: Path) -> 
     print("| target | measured | verdict |")
     print("|---|---:|---|")
     print("\n".join(verdicts))
+
+
+def issuance_report(criterion: Path, peer_path: Path | None) -> None:
+    """The Issuance table; never exits: what is missing is said to be not measured."""
+    peer = {}
+    if peer_path is not None:
+        try:
+            peer = json.loads(peer_path.read_text())["templates"]
+        except (OSError, ValueError, KeyError) as error:
+            print(f"(pyHanko issuance peer not read: {peer_path}: {error})", file=sys.stderr)
+    issue_dir = criterion / "issue"
+    measured = sorted(p.name for p in issue_dir.iterdir()
+                      if (p / "new" / "estimates.json").is_file()) if issue_dir.is_dir() else []
+    templates = sorted(set(measured) | set(peer))
+
+    print("Issuance, criterion medians (one e-licence end to end: check the data, draw it on "
+          "the blank with a per-document font subset and QR code, certify with DocMDP P=1):")
+    print()
+    if not templates:
+        print("Not measured: no target/criterion/issue/<template>/ and no pyHanko issuance "
+              "results (run `cargo bench --bench issuance` and benches/peers/pyhanko_issue.py).")
+        print()
+        print("| target | measured | verdict |")
+        print("|---|---:|---|")
+        print(f"| ≥ {ISSUE_RATE_TARGET} issuances/s on one core | not measured | not claimed |")
+        return
+
+    rows, verdicts = [], []
+    for name in templates:
+        issue_ms = optional_median_ms(criterion, "issue", name)
+        render_ms = optional_median_ms(criterion, "render", name)
+        subset_ms = optional_median_ms(criterion, "font_subset", name)
+        rest_ms = issue_ms - render_ms if issue_ms is not None and render_ms is not None else None
+        peer_ms = peer.get(name, {}).get("median_ms")
+        rate = 1e3 / issue_ms if issue_ms else None
+        if issue_ms is not None and peer_ms is not None:
+            speed = (f"{peer_ms / issue_ms:,.0f}x faster" if issue_ms <= peer_ms
+                     else f"{issue_ms / peer_ms:,.2f}x slower")
+            ratio = f"{issue_ms / peer_ms:.4f} ({speed})"
+        else:
+            ratio = "not measured"
+        met = "not measured" if rate is None else ("met" if rate >= ISSUE_RATE_TARGET else "MISSED")
+        rows.append(
+            f"| {name} | {fmt_or_none(issue_ms)} | {rate_or_none(rate)} | {fmt_or_none(render_ms)} "
+            f"| {fmt_or_none(subset_ms)} | {fmt_or_none(rest_ms)} | {fmt_or_none(peer_ms)} "
+            f"| {rate_or_none(1e3 / peer_ms if peer_ms else None)} | {ratio} | {met} |"
+        )
+        measured_text = ("not measured" if issue_ms is None
+                         else f"{rate_or_none(rate)} (criterion median {fmt(issue_ms)})")
+        verdicts.append(
+            f"| {name}: ≥ {ISSUE_RATE_TARGET} issuances/s on one core | {measured_text} "
+            f"| {'not claimed' if rate is None else met} |"
+        )
+
+    print("| template | oneseal `issue` median | issuances/s | `render` | `font_subset` "
+          "| `issue` − `render` (check + sign) | pyHanko median | pyHanko issuances/s "
+          f"| `issue` / pyHanko | ≥ {ISSUE_RATE_TARGET}/s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("\n".join(rows))
+    print()
+    print("| target | measured | verdict |")
+    print("|---|---:|---|")
+    print("\n".join(verdicts))
+
+
+def optional_median_ms(root: Path, group: str, bench: str) -> float | None:
+    path = root / group / bench / "new" / "estimates.json"
+    try:
+        return json.loads(path.read_text())["median"]["point_estimate"] / 1e6
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def fmt_or_none(ms: float | None) -> str:
+    return "not measured" if ms is None else fmt(ms)
+
+
+def rate_or_none(rate: float | None) -> str:
+    if rate is None:
+        return "not measured"
+    return f"{rate:.2f}/s" if rate < 10 else f"{rate:,.0f}/s"
 
 
 def verdict(target: str, met: bool, met_prepared: bool, measured: str) -> str:
