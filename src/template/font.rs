@@ -371,7 +371,7 @@ impl<'f> FontSubset<'f> {
         Ok(table.as_bytes().to_vec())
     }
 
-    /// Six capital letters naming this glyph set (§9.9.2): the same glyphs in the same order give
+    /// Six capital letters naming this glyph set (§9.6.4): the same glyphs in the same order give
     /// the same tag, so the output is reproducible.
     fn subset_tag(&self) -> String {
         let mut hash = Sha256::new();
