@@ -7,6 +7,7 @@ pub mod cms;
 pub mod pdf;
 pub mod pki;
 pub mod seal;
+pub mod service;
 pub mod sign;
 pub mod template;
 pub mod verify;

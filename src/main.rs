@@ -22,6 +22,18 @@ enum Command {
     Sign(commands::sign::SignArgs),
     /// Verify every signature of a PDF: exit 0 passed, 1 failed or indeterminate, 2 unreadable.
     Verify(commands::verify::VerifyArgs),
+    /// Issue an e-licence from a template bundle and data, sealed and certified (DocMDP P=1);
+    /// prints its serial.
+    Issue(commands::issue::IssueArgs),
+    /// Work with template bundles.
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+#[derive(Subcommand)]
+enum TemplateCommand {
+    /// Check a bundle (template.pdf, template.toml, example.json) and list every problem.
+    Check(commands::issue::CheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,9 +42,17 @@ fn main() -> ExitCode {
         Command::Keygen(args) => commands::keygen::run(args).map(|()| 0),
         Command::Sign(args) => commands::sign::run(args).map(|()| 0),
         Command::Verify(args) => commands::verify::run(args),
+        Command::Issue(args) => commands::issue::run(args).map(|()| 0),
+        Command::Template(TemplateCommand::Check(args)) => commands::issue::check(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(error) if error.downcast_ref::<commands::Problems>().is_some() => {
+            if let Some(problems) = error.downcast_ref::<commands::Problems>() {
+                print_problems(problems);
+            }
+            ExitCode::from(2)
+        }
         Err(error) => {
             // One line, the whole cause chain: what went wrong and where.
             eprintln!(
@@ -41,5 +61,14 @@ fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// A summary line, then one line per problem, each naming its field or PDF object.
+fn print_problems(problems: &commands::Problems) {
+    let printable = oneseal::verify::text::printable;
+    eprintln!("oneseal: {}:", printable(&problems.to_string()));
+    for problem in &problems.problems {
+        eprintln!("  - {}", printable(&problem.to_string()));
     }
 }

@@ -30,6 +30,8 @@ pub struct SignatureRequest {
     pub certify: Option<DocMdpPermission>,
     /// Draw the signature on a page; invisible when absent.
     pub visible: Option<VisibleSignature>,
+    /// What the visible signature shows; the seal's name and the time in a red frame when absent.
+    pub appearance: Option<Appearance>,
     /// Bytes kept free in `/Contents` beyond the CMS itself, for a timestamp token added later.
     pub timestamp_reserve: usize,
     /// Input limits for the untrusted PDF.
@@ -47,6 +49,7 @@ impl SignatureRequest {
             field_name: None,
             certify: None,
             visible: None,
+            appearance: None,
             timestamp_reserve: 0,
             limits: crate::pdf::Limits::default(),
         }
@@ -72,6 +75,15 @@ pub struct VisibleSignature {
     pub y: f64,
     pub width: f64,
     pub height: f64,
+}
+
+/// A caller-drawn appearance (ISO 32000-2 §12.7.5.5): a Form XObject's resources and content
+/// stream, drawn in a box the size of the visible rectangle with its origin at the lower left.
+/// Its resources may refer to objects already in the document, such as an embedded font.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Appearance {
+    pub resources: Dictionary,
+    pub content: Vec<u8>,
 }
 
 /// Why a PDF was not signed. Nothing is written when any of these is returned.
@@ -201,6 +213,11 @@ fn check_permissions(form: &FormState, request: &SignatureRequest) -> Result<(),
 }
 
 fn validate_request(request: &SignatureRequest) -> Result<(), SignError> {
+    if request.appearance.is_some() && request.visible.is_none() {
+        return Err(SignError::InvalidRequest(
+            "an appearance needs a visible rectangle to be drawn in".into(),
+        ));
+    }
     if let Some(visible) = request.visible {
         let finite = [visible.x, visible.y, visible.width, visible.height]
             .iter()

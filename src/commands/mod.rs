@@ -1,12 +1,38 @@
 //! One file per subcommand: parse arguments, do the I/O, call the library.
 
+pub mod issue;
 pub mod keygen;
 pub mod sign;
 pub mod verify;
 
+use std::fmt;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use oneseal::template::Problem;
+
+pub use sign::write_atomically;
+
+/// Several problems found at once (a template bundle, issuance data): printed one per line.
+#[derive(Debug)]
+pub struct Problems {
+    pub summary: String,
+    pub problems: Vec<Problem>,
+}
+
+impl Problems {
+    pub fn new(summary: String, problems: Vec<Problem>) -> Self {
+        Self { summary, problems }
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({} problem(s))", self.summary, self.problems.len())
+    }
+}
+
+impl std::error::Error for Problems {}
 
 /// Reads `path`, refusing before reading when it is over `limit` bytes.
 pub fn read_limited(path: &Path, limit: usize, verb: &str) -> anyhow::Result<Vec<u8>> {

@@ -65,7 +65,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
 }
 
 /// Writes to a temporary file beside `path`, then renames it over: no partial output is left.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let directory = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -47,6 +47,8 @@ pub struct Page {
     /// The visible region (§14.11.2): the CropBox clipped to the MediaBox, or the MediaBox.
     pub crop_box: [f64; 4],
     pub rotate: i64,
+    /// `/Resources`, the page's own or inherited from the page tree (ISO 32000-2 §7.7.3.4).
+    pub resources: Option<Object>,
 }
 
 impl<'a> PdfFile<'a> {
@@ -332,6 +334,7 @@ impl<'a> PdfFile<'a> {
             media_box,
             crop_box,
             rotate,
+            resources: inherited.get(b"Resources").cloned(),
         })
     }
 

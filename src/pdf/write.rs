@@ -12,6 +12,7 @@ pub struct IncrementalUpdate {
     objects: BTreeMap<ObjectId, NewObject>,
     next_number: u32,
     watched: Vec<(ObjectId, Vec<u8>)>,
+    info: Option<ObjectId>,
 }
 
 enum NewObject {
@@ -33,7 +34,13 @@ impl IncrementalUpdate {
             objects: BTreeMap::new(),
             next_number: file.size().max(1),
             watched: Vec::new(),
+            info: None,
         }
+    }
+
+    /// Makes `id` the document information dictionary of the new revision (§14.3.3).
+    pub fn set_info(&mut self, id: ObjectId) {
+        self.info = Some(id);
     }
 
     /// A fresh object number.
@@ -143,6 +150,9 @@ impl IncrementalUpdate {
                 Object::String(document_id.to_vec(), StringForm::Hexadecimal),
             ],
         );
+        if let Some(info) = self.info {
+            trailer.set(b"Info", info);
+        }
         trailer.set(b"Prev", file.newest_xref_offset() as i64);
         trailer.set(b"Size", i64::from(self.next_number.max(file.size())));
         trailer

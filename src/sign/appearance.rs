@@ -66,7 +66,12 @@ pub fn signature_appearance(
         )
         .as_bytes(),
     );
-    (form_dictionary(width, height), bytes)
+    let mut fonts = Dictionary::new();
+    fonts.set(b"F1", cjk_font());
+    fonts.set(b"F2", helvetica());
+    let mut resources = Dictionary::new();
+    resources.set(b"Font", fonts);
+    (form_dictionary(width, height, resources), bytes)
 }
 
 /// The name broken into lines so that its one-em glyphs come out as large as the box allows.
@@ -101,12 +106,8 @@ fn fmt(value: f64) -> String {
     crate::pdf::Real::from_f64(value).as_str().to_string()
 }
 
-fn form_dictionary(width: f64, height: f64) -> Dictionary {
-    let mut fonts = Dictionary::new();
-    fonts.set(b"F1", cjk_font());
-    fonts.set(b"F2", helvetica());
-    let mut resources = Dictionary::new();
-    resources.set(b"Font", fonts);
+/// A Form XObject dictionary with `/BBox [0 0 width height]` (ISO 32000-2 §8.10.2).
+pub fn form_dictionary(width: f64, height: f64, resources: Dictionary) -> Dictionary {
     let mut dictionary = Dictionary::new();
     dictionary.set(b"Type", Object::name(b"XObject"));
     dictionary.set(b"Subtype", Object::name(b"Form"));

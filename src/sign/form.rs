@@ -151,12 +151,22 @@ impl FormState {
                     rect.iter().map(|&v| Object::from(v)).collect::<Vec<_>>(),
                 );
                 let appearance_id = update.allocate();
-                let (dictionary, content) = appearance::signature_appearance(
-                    signer_name,
-                    request.signing_time,
-                    visible.width,
-                    visible.height,
-                );
+                let (dictionary, content) = match &request.appearance {
+                    Some(drawn) => (
+                        appearance::form_dictionary(
+                            visible.width,
+                            visible.height,
+                            drawn.resources.clone(),
+                        ),
+                        drawn.content.clone(),
+                    ),
+                    None => appearance::signature_appearance(
+                        signer_name,
+                        request.signing_time,
+                        visible.width,
+                        visible.height,
+                    ),
+                };
                 update.set_stream(appearance_id, dictionary, content);
                 let mut ap = Dictionary::new();
                 ap.set(b"N", appearance_id);

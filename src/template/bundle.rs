@@ -79,37 +79,52 @@ pub struct BlankSummary {
 }
 
 /// A page's visible area, where the manifest's boxes must lie.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PageBox {
     /// 1-based.
     pub number: u32,
     /// The CropBox clipped to the MediaBox (ISO 32000-2 §14.11.2), as `[llx, lly, urx, ury]`
     /// with `llx ≤ urx` and `lly ≤ ury`.
     pub crop_box: [f64; 4],
+    /// The page's annotation rectangles, normalised: annotations are drawn above page content
+    /// (§12.5.5), so one over a field box could hide or fake the value drawn there.
+    pub annotations: Vec<[f64; 4]>,
 }
 
 /// Every reason `template.pdf` cannot serve as a blank, all of them, each naming the PDF object
 /// (e.g. "template.pdf object 12 0") or the place (e.g. "template.pdf page 3").
 pub fn check_blank(pdf: &[u8], limits: &BlankLimits) -> Result<BlankSummary, Vec<Problem>> {
-    if pdf.len() > limits.max_bytes {
-        return Err(vec![Problem::new(
-            FILE,
-            format!(
-                "is {}; a blank may be at most {}",
-                size_text(pdf.len()),
-                size_text(limits.max_bytes)
-            ),
-        )]);
+    match check_blank_partly(pdf, limits) {
+        (summary, problems) if problems.is_empty() => Ok(summary),
+        (_, problems) => Err(problems),
     }
-    let file = PdfFile::open(pdf, reader_limits(limits)).map_err(|e| vec![unreadable_file(e)])?;
+}
+
+/// Like [`check_blank`], but also returns the pages that could be read when there are problems,
+/// so the manifest's boxes can be checked against them in the same pass.
+pub fn check_blank_partly(pdf: &[u8], limits: &BlankLimits) -> (BlankSummary, Vec<Problem>) {
+    let nothing = BlankSummary { pages: Vec::new() };
+    if pdf.len() > limits.max_bytes {
+        return (
+            nothing,
+            vec![Problem::new(
+                FILE,
+                format!(
+                    "is {}; a blank may be at most {}",
+                    size_text(pdf.len()),
+                    size_text(limits.max_bytes)
+                ),
+            )],
+        );
+    }
+    let file = match PdfFile::open(pdf, reader_limits(limits)) {
+        Ok(file) => file,
+        Err(error) => return (nothing, vec![unreadable_file(error)]),
+    };
     let mut problems = Vec::new();
     let pages = check_pages(&file, limits, &mut problems);
     scan_objects(&file, &mut problems);
-    if problems.is_empty() {
-        Ok(BlankSummary { pages })
-    } else {
-        Err(problems)
-    }
+    (BlankSummary { pages }, problems)
 }
 
 /// The reader's limits for a blank. Decoding is bounded by the blank's own size: object streams
@@ -183,12 +198,27 @@ fn check_pages(
                 pages.push(PageBox {
                     number,
                     crop_box: page.crop_box,
+                    annotations: annotation_rects(file, &page.dictionary),
                 });
             }
             Err(error) => problems.push(Problem::new(place, format!("cannot be read ({error})"))),
         }
     }
     pages
+}
+
+/// The `/Rect` of each of the page's annotations (§12.5.2), as far as they can be read.
+fn annotation_rects(file: &PdfFile<'_>, page: &Dictionary) -> Vec<[f64; 4]> {
+    const MAX_ANNOTATIONS: usize = 1_000;
+    let Some(Ok(Object::Array(items))) = page.get(b"Annots").map(|a| file.resolve(a)) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .take(MAX_ANNOTATIONS)
+        .filter_map(|item| file.resolve_dictionary(item, "an annotation").ok())
+        .filter_map(|annotation| annotation.get(b"Rect").and_then(crate::pdf::rectangle))
+        .collect()
 }
 
 fn side_problem(crop_box: [f64; 4], limits: &BlankLimits) -> Option<String> {
@@ -533,7 +563,8 @@ mod tests {
             summary.pages,
             [PageBox {
                 number: 1,
-                crop_box: [100.0, 100.0, 500.0, 800.0]
+                crop_box: [100.0, 100.0, 500.0, 800.0],
+                annotations: Vec::new(),
             }]
         );
     }

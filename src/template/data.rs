@@ -164,7 +164,7 @@ fn check_value(
         return Err(format!(
             "'{}' does not match the pattern {}",
             printable(&text),
-            pattern.as_str()
+            source_of(pattern)
         ));
     }
     let drawn = match field.kind {
@@ -179,6 +179,15 @@ fn check_value(
     }
     place(field, &drawn, font)?;
     Ok(Some(drawn))
+}
+
+/// The pattern as the manifest wrote it, without the anchoring group added when compiling.
+fn source_of(pattern: &regex::Regex) -> &str {
+    let compiled = pattern.as_str();
+    compiled
+        .strip_prefix("^(?:")
+        .and_then(|p| p.strip_suffix(")$"))
+        .unwrap_or(compiled)
 }
 
 /// Surrounding whitespace dropped and `\r\n` made `\n`: what a clerk pasting a value meant.

@@ -163,14 +163,29 @@ fn line_break(chars: &[char], width: f64, size: f64, font: &dyn GlyphMetrics) ->
         if let Some(space) = chars
             .get(..fit)
             .and_then(|c| c.iter().rposition(|c| *c == ' '))
-            && space > 0 {
-                return Some(space + 1);
-            }
+            && space > 0
+        {
+            return Some(space + 1);
+        }
     }
-    if closes(next) && fit > 1 {
-        return Some(fit - 1);
+    // Kinsoku: a line neither starts with closing punctuation nor ends with opening punctuation.
+    // Moving a few characters down is enough for any real run of marks.
+    let mut cut = fit;
+    for _ in 0..4 {
+        let starts = chars.get(cut).copied().unwrap_or(' ');
+        let ends = chars.get(cut.wrapping_sub(1)).copied().unwrap_or(' ');
+        if cut > 1 && (closes(starts) || opens(ends)) {
+            cut -= 1;
+        } else {
+            break;
+        }
     }
-    Some(fit)
+    Some(cut)
+}
+
+/// Characters that may not end a line: opening marks stay with the text after them.
+fn opens(ch: char) -> bool {
+    "（《「『【〔“‘([".contains(ch)
 }
 
 fn is_latin_word(ch: char) -> bool {
@@ -249,6 +264,12 @@ mod tests {
         let placed = place(&spec, "一二三，四", &Fixed).expect("fits");
         let lines: Vec<&str> = placed.lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(lines, ["一二", "三，四"]);
+        let placed = place(&spec, "一二层），二", &Fixed).expect("fits");
+        let lines: Vec<&str> = placed.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(lines, ["一二", "层），", "二"]);
+        let placed = place(&spec, "一二（三）", &Fixed).expect("fits");
+        let lines: Vec<&str> = placed.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(lines, ["一二", "（三）"]);
     }
 
     #[test]

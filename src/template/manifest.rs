@@ -173,6 +173,27 @@ fn first_page() -> i64 {
 
 /// Parses and checks a manifest, returning every problem found.
 pub fn parse_manifest(text: &[u8]) -> Result<Manifest, Vec<Problem>> {
+    match parse_manifest_partly(text) {
+        (Some(manifest), problems) if problems.is_empty() => Ok(manifest),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Like [`parse_manifest`], but also returns the fields that are valid on their own when others
+/// are not, so the bundle check can report their geometry in the same pass.
+pub fn parse_manifest_partly(text: &[u8]) -> (Option<Manifest>, Vec<Problem>) {
+    match parse_raw(text) {
+        Ok(raw) => {
+            let mut problems = Vec::new();
+            let header = check_header(raw.template, &mut problems);
+            let fields = check_fields(raw.fields, &mut problems);
+            (header.map(|h| Manifest { fields, ..h }), problems)
+        }
+        Err(problems) => (None, problems),
+    }
+}
+
+fn parse_raw(text: &[u8]) -> Result<RawManifest, Vec<Problem>> {
     const PLACE: &str = "template.toml";
     if text.len() > MAX_MANIFEST_BYTES {
         return Err(vec![Problem::new(
@@ -185,15 +206,7 @@ pub fn parse_manifest(text: &[u8]) -> Result<Manifest, Vec<Problem>> {
     }
     let text = std::str::from_utf8(text)
         .map_err(|e| vec![Problem::new(PLACE, format!("is not UTF-8 ({e})"))])?;
-    let raw: RawManifest =
-        toml::from_str(text).map_err(|e| vec![Problem::new(PLACE, one_line(&e.to_string()))])?;
-    let mut problems = Vec::new();
-    let header = check_header(raw.template, &mut problems);
-    let fields = check_fields(raw.fields, &mut problems);
-    match header {
-        Some(header) if problems.is_empty() => Ok(Manifest { fields, ..header }),
-        _ => Err(problems),
-    }
+    toml::from_str(text).map_err(|e| vec![Problem::new(PLACE, one_line(&e.to_string()))])
 }
 
 fn check_header(raw: RawTemplate, problems: &mut Vec<Problem>) -> Option<Manifest> {
@@ -238,8 +251,9 @@ fn check_header(raw: RawTemplate, problems: &mut Vec<Problem>) -> Option<Manifes
             bad("sign_off", message);
         }
     }
-    let ok = problems.is_empty();
-    ok.then(|| Manifest {
+    // Returned even when a header value is wrong, so the fields are still checked in this pass;
+    // `parse_manifest` never hands out a manifest that has problems.
+    Some(Manifest {
         id: raw.id,
         title: raw.title,
         department: raw.department,
