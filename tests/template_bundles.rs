@@ -41,7 +41,9 @@ fn the_clean_blank_passes() {
         summary.pages,
         [PageBox {
             number: 1,
-            crop_box: [0.0, 0.0, 595.276, 841.89]
+            crop_box: [0.0, 0.0, 595.276, 841.89],
+            // Its one annotation, an internal link: allowed, reported for the overlap check.
+            annotations: vec![[72.0, 700.0, 300.0, 730.0]],
         }]
     );
 }
