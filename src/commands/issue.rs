@@ -135,7 +135,7 @@ fn fresh_serial() -> anyhow::Result<LicenceSerial> {
     let date = bureau_now()?.date();
     let tail: String = random
         .iter()
-        .map(|b| char::from(ALPHABET[usize::from(b & 31)]))
+        .filter_map(|b| ALPHABET.get(usize::from(b & 31)).copied().map(char::from))
         .collect();
     let text = format!(
         "{:04}{:02}{:02}-{tail}",
