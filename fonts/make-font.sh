@@ -37,6 +37,7 @@ unicodes=$unicodes,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF,U
     --unicodes="$unicodes" \
     --layout-features='' \
     --no-hinting \
+    --desubroutinize \
     --name-IDs='*' \
     --name-languages='*' \
     --output-file="$output"

@@ -50,6 +50,23 @@ pub struct Real(String);
 impl Real {
     /// Formats a value with at most four decimals, trailing zeros dropped (ISO 32000-2 §7.3.3).
     pub fn from_f64(value: f64) -> Self {
+        // Integer arithmetic for the usual range: float formatting with a fixed precision takes
+        // the slow exact path, and content streams format thousands of coordinates.
+        let scaled = (value * 10_000.0).round();
+        if scaled.is_finite() && scaled.abs() < 1e15 {
+            let scaled = scaled as i64;
+            let (whole, mut fraction) = (scaled.abs() / 10_000, scaled.abs() % 10_000);
+            let sign = if scaled < 0 { "-" } else { "" };
+            if fraction == 0 {
+                return Self(format!("{sign}{whole}"));
+            }
+            let mut digits = 4;
+            while fraction % 10 == 0 {
+                fraction /= 10;
+                digits -= 1;
+            }
+            return Self(format!("{sign}{whole}.{fraction:0digits$}"));
+        }
         let mut text = format!("{value:.4}");
         if text.contains('.') {
             while text.ends_with('0') {
@@ -246,4 +263,30 @@ pub fn decode_text(bytes: &[u8]) -> String {
 pub enum IndirectValue<'a> {
     Object(Object),
     Stream(Dictionary, &'a [u8]),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Real;
+
+    #[test]
+    fn reals_have_at_most_four_decimals_and_no_trailing_zeros() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (-0.00001, "0"),
+            (595.276, "595.276"),
+            (12.5, "12.5"),
+            (-3.25, "-3.25"),
+            (0.123456, "0.1235"),
+            (1.00004, "1"),
+            (0.05, "0.05"),
+            (-0.0007, "-0.0007"),
+            (100.0, "100"),
+            (2e15, "2000000000000000"),
+        ];
+        for (value, text) in cases {
+            assert_eq!(Real::from_f64(value).as_str(), text, "{value}");
+        }
+    }
 }
