@@ -193,7 +193,18 @@ fn check_pages(
             )),
             Ok(page) => {
                 if let Some(message) = side_problem(page.crop_box, limits) {
-                    problems.push(Problem::new(place, message));
+                    problems.push(Problem::new(place.clone(), message));
+                }
+                // Boxes are in unrotated page space; on a rotated page the values would be
+                // drawn sideways to the artwork as the reader sees it (§7.7.3.3, /Rotate).
+                if page.rotate != 0 {
+                    problems.push(Problem::new(
+                        place,
+                        format!(
+                            "is rotated by {}° (/Rotate); export the blank upright, without page rotation",
+                            page.rotate
+                        ),
+                    ));
                 }
                 pages.push(PageBox {
                     number,
@@ -554,6 +565,15 @@ mod tests {
 
     fn assert_accepted(pdf: &[u8]) -> BlankSummary {
         check_blank(pdf, &BlankLimits::default()).unwrap_or_else(|p| panic!("refused: {p:#?}"))
+    }
+
+    #[test]
+    fn refuses_a_rotated_page() {
+        assert_refused(
+            &blank("", "/Rotate 90", &[]),
+            "template.pdf page 1",
+            "rotated by 90°",
+        );
     }
 
     #[test]
