@@ -119,11 +119,11 @@ fn seal_certificate_has_the_seal_profile() {
         "{subject}"
     );
     assert!(
-        subject.contains("CN=新乡经济技术开发区管理委员会行政审批专用章"),
+        subject.contains("CN=新乡经济技术开发区行政审批局行政审批专用章"),
         "{subject}"
     );
     assert!(
-        subject.contains("O=新乡经济技术开发区管理委员会,"),
+        subject.contains("O=新乡经济技术开发区行政审批局,"),
         "{subject}"
     );
     assert!(subject.contains("C=CN"), "{subject}");
@@ -243,7 +243,7 @@ fn plain_key_directory_loads_and_signs() {
     let debug = format!("{signer:?}");
     assert!(debug.contains("EcdsaP256Sha256"), "{debug}");
     assert!(
-        debug.contains("新乡经济技术开发区管理委员会行政审批专用章"),
+        debug.contains("新乡经济技术开发区行政审批局行政审批专用章"),
         "{debug}"
     );
     assert!(debug.len() < 400, "{debug}");

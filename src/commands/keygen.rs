@@ -14,8 +14,8 @@ use oneseal::seal::{
 use ring::rand::{SecureRandom, SystemRandom};
 use time::{Duration, OffsetDateTime};
 
-const DEFAULT_ORGANIZATION: &str = "新乡经济技术开发区管理委员会";
-const DEFAULT_SEAL_NAME: &str = "新乡经济技术开发区管理委员会行政审批专用章";
+const DEFAULT_ORGANIZATION: &str = "新乡经济技术开发区行政审批局";
+const DEFAULT_SEAL_NAME: &str = "新乡经济技术开发区行政审批局行政审批专用章";
 /// The root CA certificate: the trust anchor verifiers are given.
 const ROOT_CERTIFICATE_FILE: &str = "root-ca.pem";
 /// The root CA's private key, needed only to issue seal certificates.
