@@ -114,6 +114,7 @@ fn bench(criterion: &mut Criterion, setup: &Setup) -> Result<(), String> {
         verification_url: &url,
         organization,
         seal_name,
+        seal_image: None,
     };
     for (_, bundle, example) in &setup.bundles {
         issuer

@@ -443,3 +443,96 @@ fn manifest_problems_are_listed_together() {
     assert!(stderr.contains("is not inside page 1"), "{stderr}");
     assert!(stderr.contains("exactly one 'seal'"), "{stderr}");
 }
+
+/// A 200 px red ring on a transparent ground, as a bureau's scanned seal would be.
+fn ring_png(path: &Path) {
+    let size = 200u32;
+    let mut data = Vec::new();
+    for y in 0..size {
+        for x in 0..size {
+            let (dx, dy) = (f64::from(x) - 99.5, f64::from(y) - 99.5);
+            let r = (dx * dx + dy * dy).sqrt();
+            let ink = (84.0..98.0).contains(&r) || r < 30.0;
+            data.extend_from_slice(&[210, 20, 20, if ink { 255 } else { 0 }]);
+        }
+    }
+    let file = std::fs::File::create(path).expect("png file");
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), size, size);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().expect("png header");
+    writer.write_image_data(&data).expect("png data");
+    writer.finish().expect("png end");
+}
+
+#[test]
+fn a_configured_seal_image_is_the_signature_appearance() {
+    let template = templates()
+        .into_iter()
+        .find(|t| t.ends_with("food-business-licence"))
+        .expect("food-business-licence template");
+    let tmp = TempDir::new().expect("temp dir");
+    let png = tmp.path().join("seal.png");
+    ring_png(&png);
+    let data = tmp.path().join("data.json");
+    std::fs::copy(template.join("example.json"), &data).expect("copy data");
+    let pdf = tmp.path().join("licence.pdf");
+    let (keys, root) = example_keys();
+    let result = oneseal([
+        "issue".as_ref(),
+        "--template".as_ref(),
+        template.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--keys".as_ref(),
+        keys.as_os_str(),
+        "--out".as_ref(),
+        pdf.as_os_str(),
+        "--seal-image".as_ref(),
+        png.as_os_str(),
+    ]);
+    assert!(result.ok(), "{}", result.describe());
+    let report = pyhanko_validate(&pdf, &[&root], false);
+    let signature = &report.get("signatures").array()[0];
+    assert_eq!(
+        signature.get("bottom_line").as_bool(),
+        Some(true),
+        "{signature:?}"
+    );
+    // pdfimages lists page images only; the seal lives in the widget's appearance.
+    let bytes = std::fs::read(&pdf).expect("licence");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("/Subtype /Image") && text.contains("/SMask"),
+        "no masked image"
+    );
+    assert!(
+        text.contains("/SealImage Do"),
+        "the appearance does not draw the image"
+    );
+    assert!(!text.contains("/SealFont"), "the drawn seal is still there");
+    let qpdf = run(Command::new(require_tool("qpdf")).arg("--check").arg(&pdf));
+    assert!(qpdf.ok(), "{}", qpdf.describe());
+    assert_seal_is_red(&pdf);
+    let not_png = tmp.path().join("seal.txt");
+    std::fs::write(&not_png, "not a picture").expect("write");
+    let refused = oneseal([
+        "issue".as_ref(),
+        "--template".as_ref(),
+        template.as_os_str(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--keys".as_ref(),
+        keys.as_os_str(),
+        "--out".as_ref(),
+        tmp.path().join("no.pdf").as_os_str(),
+        "--seal-image".as_ref(),
+        not_png.as_os_str(),
+    ]);
+    assert_eq!(refused.code, Some(2), "{}", refused.describe());
+    assert!(
+        refused.stderr.contains("not a readable PNG"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -55,6 +55,7 @@ fuzz_target!(|input: &[u8]| {
                         verification_url: "https://example.gov.cn/v/FUZZ-1",
                         organization: "新乡经济技术开发区管理委员会",
                         seal_name: "行政审批专用章",
+                        seal_image: None,
                     };
                     let _ = render(bundle, &values, &issuer, font);
                 }

@@ -7,6 +7,7 @@ use oneseal::seal::load_key_directory;
 use oneseal::service::issuance::{IssuanceRequest, IssueError, Issuer};
 use oneseal::template::font::SourceFont;
 use oneseal::template::render::Metrics;
+use oneseal::template::seal_image::{self, SealImage};
 use oneseal::template::{Bundle, LicenceSerial};
 use ring::rand::{SecureRandom, SystemRandom};
 
@@ -38,6 +39,9 @@ pub struct IssueArgs {
     /// The public verification service; the QR code carries this URL followed by the serial.
     #[arg(long, env = "ONESEAL_BASE_URL", default_value = DEFAULT_BASE_URL)]
     base_url: String,
+    /// Show this PNG (the bureau's seal artwork, with transparency) instead of the drawn seal.
+    #[arg(long, value_name = "FILE.png")]
+    seal_image: Option<PathBuf>,
 }
 
 /// Arguments of `oneseal template check`.
@@ -57,7 +61,12 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
         Some(text) => LicenceSerial::parse(text).map_err(anyhow::Error::msg)?,
         None => fresh_serial()?,
     };
-    let issuer = Issuer::new(&signer).context("cannot prepare the seal")?;
+    let mut issuer = Issuer::new(&signer).context("cannot prepare the seal")?;
+    if let Some(path) = &args.seal_image {
+        let png = read_limited(path, seal_image::MAX_PNG_BYTES, "read")?;
+        let image = SealImage::from_png(&png).with_context(|| path.display().to_string())?;
+        issuer = issuer.with_seal_image(image);
+    }
     let request = IssuanceRequest {
         serial,
         issued_at: bureau_now()?,

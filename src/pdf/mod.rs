@@ -15,7 +15,7 @@ mod xref;
 pub use file::{Page, PdfFile, rectangle};
 pub use form::{FormField, form_fields};
 pub use object::{Dictionary, IndirectValue, Object, ObjectId, Real, StringForm};
-pub use write::{IncrementalUpdate, WrittenUpdate, hex_upper_into, serialize};
+pub use write::{IncrementalUpdate, WrittenUpdate, deflate, hex_upper_into, serialize};
 pub use xref::XrefForm;
 
 /// The offset the last `startxref` of `bytes` names (ISO 32000-2 §7.5.5).

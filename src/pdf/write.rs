@@ -163,6 +163,16 @@ fn io(error: std::io::Error) -> PdfError {
     PdfError::Structure(format!("cannot write: {error}"))
 }
 
+/// FlateDecode (ISO 32000-2 §7.4.4) with lopdf's zlib encoder when that makes the stream
+/// smaller; sets `/Filter` on `dictionary` when it does.
+pub fn deflate(dictionary: &mut Dictionary, data: Vec<u8>) -> Vec<u8> {
+    let mut stream = lopdf::Stream::new(lopdf::Dictionary::new(), data);
+    if stream.compress().is_ok() && stream.dict.has(b"Filter") {
+        dictionary.set(b"Filter", Object::name(b"FlateDecode"));
+    }
+    stream.content
+}
+
 /// Serialises one direct object.
 pub fn serialize(object: &Object) -> Vec<u8> {
     let mut out = Vec::new();

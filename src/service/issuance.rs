@@ -11,6 +11,7 @@ use crate::sign::{
 use crate::template::data::check_data;
 use crate::template::font::{FontError, SourceFont};
 use crate::template::render::{IssuerValues, Metrics, RenderError, render};
+use crate::template::seal_image::SealImage;
 use crate::template::{Bundle, LicenceSerial, Problem, verification_url};
 
 /// One issuance: which licence, when, and where it can be verified.
@@ -55,6 +56,7 @@ pub struct Issuer<'s> {
     seal: Seal<'s>,
     organization: String,
     seal_name: String,
+    seal_image: Option<SealImage>,
     font: &'static SourceFont,
 }
 
@@ -70,8 +72,15 @@ impl<'s> Issuer<'s> {
             seal: Seal::new(signer)?,
             organization,
             seal_name,
+            seal_image: None,
             font: SourceFont::shipped()?,
         })
+    }
+
+    /// Shows `image`, the bureau's own seal artwork, instead of the drawn seal.
+    pub fn with_seal_image(mut self, image: SealImage) -> Self {
+        self.seal_image = Some(image);
+        self
     }
 
     /// The organisation along the seal's arc and the seal's own name.
@@ -96,6 +105,7 @@ impl<'s> Issuer<'s> {
             verification_url: &url,
             organization: &self.organization,
             seal_name: &self.seal_name,
+            seal_image: self.seal_image.as_ref(),
         };
         let rendered = render(bundle, &values, &issuer, self.font)?;
         let seal = rendered.seal;

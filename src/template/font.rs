@@ -13,7 +13,9 @@ use skrifa::raw::TableProvider;
 use skrifa::{FontRef, GlyphId, MetadataProvider};
 use subsetter::GlyphRemapper;
 
-use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, StringForm, hex_upper_into};
+use crate::pdf::{
+    Dictionary, IncrementalUpdate, Object, ObjectId, StringForm, deflate, hex_upper_into,
+};
 
 /// Noto Serif CJK SC, cut by `fonts/make-font.sh` (see `fonts/README.md`).
 const SHIPPED_FONT: &[u8] = include_bytes!("../../fonts/NotoSerifSC-oneseal.otf");
@@ -303,7 +305,7 @@ impl<'f> FontSubset<'f> {
         update.set(cid_font, self.cid_font_dictionary(&base_font, descriptor));
 
         let mut cmap_dictionary = Dictionary::new();
-        let cmap = flate(&mut cmap_dictionary, to_unicode_cmap(&self.text));
+        let cmap = deflate(&mut cmap_dictionary, to_unicode_cmap(&self.text));
         update.set_stream(to_unicode, cmap_dictionary, cmap);
 
         let (encoding, encoding_name) = self.encoding(&tag, update);
@@ -472,7 +474,7 @@ impl<'f> FontSubset<'f> {
         dictionary.set(b"Type", Object::name(b"CMap"));
         dictionary.set(b"CMapName", Object::Name(name.as_bytes().to_vec()));
         dictionary.set(b"CIDSystemInfo", adobe_identity());
-        let data = flate(&mut dictionary, text.into_bytes());
+        let data = deflate(&mut dictionary, text.into_bytes());
         (dictionary, data)
     }
 }
@@ -511,16 +513,6 @@ fn to_unicode_cmap(text: &BTreeMap<u16, char>) -> Vec<u8> {
     }
     cmap.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
     cmap.into_bytes()
-}
-
-/// FlateDecode (§7.4.4) with lopdf's zlib encoder when that makes the stream smaller; sets
-/// `/Filter` on `dictionary` when it does.
-fn flate(dictionary: &mut Dictionary, data: Vec<u8>) -> Vec<u8> {
-    let mut stream = lopdf::Stream::new(lopdf::Dictionary::new(), data);
-    if stream.compress().is_ok() && stream.dict.has(b"Filter") {
-        dictionary.set(b"Filter", Object::name(b"FlateDecode"));
-    }
-    stream.content
 }
 
 #[cfg(test)]
@@ -872,7 +864,7 @@ mod tests {
         let started = std::time::Instant::now();
         let mut packed = 0;
         for _ in 0..rounds {
-            packed = flate(&mut Dictionary::new(), program.clone()).len();
+            packed = deflate(&mut Dictionary::new(), program.clone()).len();
         }
         let squeeze = started.elapsed() / rounds;
         println!(

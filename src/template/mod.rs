@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod qr;
 pub mod render;
 pub mod seal_drawing;
+pub mod seal_image;
 
 use std::fmt;
 

@@ -15,11 +15,14 @@ use super::layout::{GlyphMetrics, place};
 use super::manifest::{BoxRect, FieldKind, FieldSpec};
 use super::qr::{QrError, draw_qr};
 use super::seal_drawing::{SealText, draw_seal};
+use super::seal_image::SealImage;
 use super::{Bundle, LicenceSerial};
 use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, Real};
 
 /// The seal appearance's name for the embedded font.
 const SEAL_FONT: &[u8] = b"SealFont";
+/// The seal appearance's name for a configured seal image.
+const SEAL_IMAGE: &[u8] = b"SealImage";
 
 /// What the issuer fills in: the licence's identity, time and the seal's words.
 #[derive(Clone, Copy, Debug)]
@@ -33,6 +36,8 @@ pub struct IssuerValues<'a> {
     pub organization: &'a str,
     /// The seal's name below the star, e.g. 行政审批专用章.
     pub seal_name: &'a str,
+    /// The bureau's own seal artwork, drawn instead of the vector seal when given.
+    pub seal_image: Option<&'a SealImage>,
 }
 
 /// The blank with its overlay revision, and the seal the signature is to show.
@@ -115,9 +120,15 @@ pub fn render(
     for (page, content, font_name) in overlays {
         overlay_page(&file, &mut update, page, content, &font_name, font_id)?;
     }
-    let mut fonts = Dictionary::new();
-    fonts.set(SEAL_FONT, font_id);
-    seal.resources.set(b"Font", fonts);
+    if let Some(image) = issuer.seal_image {
+        let mut images = Dictionary::new();
+        images.set(SEAL_IMAGE, image.write(&mut update));
+        seal.resources.set(b"XObject", images);
+    } else {
+        let mut fonts = Dictionary::new();
+        fonts.set(SEAL_FONT, font_id);
+        seal.resources.set(b"Font", fonts);
+    }
     write_metadata(&file, &mut update, bundle, issuer)?;
     let written = update.write(&file, document_id(bundle, issuer))?;
     Ok(RenderedLicence {
@@ -177,13 +188,11 @@ fn seal_placement(
         organization: issuer.organization,
         seal_name: issuer.seal_name,
     };
-    let content = draw_seal(
-        field.rect.width,
-        field.rect.height,
-        &text,
-        subset,
-        SEAL_FONT,
-    )?;
+    let (width, height) = (field.rect.width, field.rect.height);
+    let content = match issuer.seal_image {
+        Some(image) => image.draw(width, height, SEAL_IMAGE),
+        None => draw_seal(width, height, &text, subset, SEAL_FONT)?,
+    };
     Ok(SealPlacement {
         page: field.page,
         rect: BoxRect {
