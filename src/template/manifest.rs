@@ -531,6 +531,110 @@ box = [300, 60, 120, 120]
         assert!(found[0].contains("font_sise"), "{found:?}");
     }
 
+    /// Each rule of docs/templates.md, one edit of the good manifest each, and the words of its
+    /// message.
+    #[test]
+    fn every_manifest_rule_is_enforced() {
+        let seal = "\n[[field]]\nname = \"seal2\"\nlabel = \"章\"\nkind = \"seal\"\nbox = [1, 1, 50, 50]\n";
+        let qr =
+            "\n[[field]]\nname = \"qr{n}\"\nlabel = \"码\"\nkind = \"qr\"\nbox = [1, 1, 50, 50]\n";
+        let two_qr = format!("{}{}", qr.replace("{n}", "1"), qr.replace("{n}", "2"));
+        let many: String = (0..100)
+            .map(|n| format!("\n[[field]]\nname = \"f{n}\"\nlabel = \"值\"\nkind = \"text\"\nbox = [1, 1, 5, 5]\n"))
+            .collect();
+        let cases: Vec<(String, &str)> = vec![
+            (
+                GOOD.replace("\"food-business-licence\"", "\"Food Licence\""),
+                "[template] id",
+            ),
+            (
+                GOOD.replace("\"2026.1\"", "\"2026/1\""),
+                "[template] version",
+            ),
+            (
+                GOOD.replace("title = \"食品经营许可证\"", "title = \"\""),
+                "[template] title",
+            ),
+            (
+                GOOD.replace(
+                    "department = \"市场监督管理局\"",
+                    "department = \"局\\u0007\"",
+                ),
+                "control characters",
+            ),
+            (
+                GOOD.replace("time_limit_days = 10", "time_limit_days = 366"),
+                "1–365 working days",
+            ),
+            (
+                GOOD.replace(
+                    "[\"卫生健康委员会\"]",
+                    &format!("[{}]", vec!["\"局\""; 17].join(",")),
+                ),
+                "more than 16",
+            ),
+            (
+                GOOD.replace("name = \"operator_name\"", "name = \"Operator\""),
+                "the name must be",
+            ),
+            (
+                GOOD.replace("label = \"经营者名称\"", "label = \"\""),
+                "label must be",
+            ),
+            (
+                GOOD.replace("kind = \"text\"", "kind = \"text\"\npage = 21"),
+                "page must be 1–20",
+            ),
+            (
+                GOOD.replace("[100, 600, 300, 20]", "[100, 600, 300]"),
+                "four finite numbers",
+            ),
+            (
+                GOOD.replace("[100, 600, 300, 20]", "[100, 600, nan, 20]"),
+                "four finite numbers",
+            ),
+            (
+                GOOD.replace("[100, 600, 300, 20]", "[100, 600, -3, 20]"),
+                "positive width",
+            ),
+            (
+                GOOD.replace("font_size = 14", "font_size = 80"),
+                "font_size must be 4–72",
+            ),
+            (
+                GOOD.replace("font_size = 14", "font_size = 14\nmin_font_size = 20"),
+                "min_font_size must be",
+            ),
+            (
+                GOOD.replace("pattern = \".{2,60}\"", "max_chars = 2001"),
+                "max_chars must be",
+            ),
+            (
+                GOOD.replace("kind = \"seal\"", "kind = \"seal\"\nfill = \"issue_date\""),
+                "only a date field",
+            ),
+            (
+                GOOD.replace("kind = \"seal\"", "kind = \"seal\"\npattern = \"x\""),
+                "pattern does not apply",
+            ),
+            (
+                GOOD.replace("\".{2,60}\"", "\"a{99999}{99999}\""),
+                "pattern",
+            ),
+            (format!("{GOOD}{seal}"), "exactly one 'seal' field, not 2"),
+            (format!("{GOOD}{two_qr}"), "at most one 'qr' field, not 2"),
+            (format!("{GOOD}{many}"), "1–100 fields"),
+            ("[template]\nid = \"x\"\n".to_string(), "missing field"),
+        ];
+        for (text, words) in cases {
+            let found = problems(&text);
+            assert!(
+                found.iter().any(|p| p.contains(words)),
+                "expected '{words}' in {found:#?}"
+            );
+        }
+    }
+
     #[test]
     fn exactly_one_seal_field() {
         let without = GOOD.replace("kind = \"seal\"", "kind = \"qr\"");
