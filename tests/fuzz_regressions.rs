@@ -7,7 +7,10 @@
 //! which mirrors fuzz/fuzz_targets/sign_pdf.rs), the rest is the PDF. A `verify_pdf-*` file is a
 //! PDF for `verify::verify` with the fuzz chain as trust anchors (fuzz/fuzz_targets/verify_pdf.rs);
 //! a `cms_parse-*` file is raw `/Contents` bytes for `cms::parse_signature` and
-//! `x509_cert::Certificate::from_der`. There are no timing assertions: a hang shows up as a test
+//! `x509_cert::Certificate::from_der`. A `template_inputs-*` file (`.bin`) is the raw fuzz input
+//! of the `template_inputs` target: its first byte picks the reader (`template_fuzz_input` below,
+//! which mirrors fuzz/fuzz_targets/template_inputs.rs), the rest is a template.toml, a blank
+//! template.pdf or issuance JSON. There are no timing assertions: a hang shows up as a test
 //! that does not finish.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -16,6 +19,12 @@ use std::path::{Path, PathBuf};
 use oneseal::pdf::{Limits, ObjectId, PdfFile};
 use oneseal::seal::KeyFileSigner;
 use oneseal::sign::{DocMdpPermission, SignatureRequest, VisibleSignature, sign_pdf};
+use oneseal::template::bundle::{BlankLimits, check_blank};
+use oneseal::template::data::check_data;
+use oneseal::template::font::SourceFont;
+use oneseal::template::manifest::parse_manifest;
+use oneseal::template::render::{IssuerValues, Metrics, render};
+use oneseal::template::{Bundle, LicenceSerial};
 use oneseal::verify::{Indication, Policy, TrustAnchors, verify};
 use time::OffsetDateTime;
 
@@ -72,6 +81,41 @@ fn parse_cms_fuzz_input(bytes: &[u8]) {
     use der::Decode;
     let _ = oneseal::cms::parse_signature(bytes);
     let _ = x509_cert::Certificate::from_der(bytes);
+}
+
+/// What the `template_inputs` target does with one input: byte 0 picks the reader (mod 3), the
+/// rest is a manifest, a blank, or issuance JSON for the food-business-licence template, drawn
+/// onto its blank when the data passes.
+fn template_fuzz_input(data: &[u8]) {
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    match mode % 3 {
+        0 => {
+            let _ = parse_manifest(rest);
+        }
+        1 => {
+            let _ = check_blank(rest, &BlankLimits::default());
+        }
+        _ => {
+            let manifest = include_bytes!("../templates/food-business-licence/template.toml");
+            let blank = include_bytes!("../templates/food-business-licence/template.pdf");
+            let font = SourceFont::shipped().unwrap();
+            let bundle = Bundle::load(manifest, blank.to_vec(), None, &Metrics(font)).unwrap();
+            if let Ok(values) = check_data(&bundle.manifest, rest, &Metrics(font)) {
+                let serial = LicenceSerial::parse("FUZZ-1").unwrap();
+                let issuer = IssuerValues {
+                    serial: &serial,
+                    issued_at: OffsetDateTime::UNIX_EPOCH,
+                    verification_url: "https://example.gov.cn/v/FUZZ-1",
+                    organization: "新乡经济技术开发区管理委员会",
+                    seal_name: "行政审批专用章",
+                    seal_image: None,
+                };
+                let _ = render(&bundle, &values, &issuer, font);
+            }
+        }
+    }
 }
 
 /// The request the `sign_pdf` target derives from its first input byte.
@@ -224,8 +268,18 @@ fn shared_annotation_arrays_return() {
     verify_fuzz_input(&input("verify_pdf-shared-annots.pdf"));
 }
 
+// T1: every field pattern of a template.toml was compiled twice (alone, then anchored) with a
+// 1 MB size limit each, and a manifest may have 100 fields: 99 patterns `\w{20}` (9 kB, under
+// the 64 kB limit) took 3 s in the fuzz build to parse. Generator:
+// `python3 fuzz/regressions-src/manifest_patterns.py out.bin 99`; the saved input is that one.
+#[test]
+fn many_large_field_patterns_return() {
+    template_fuzz_input(&input("template_inputs-pattern-compile.bin"));
+}
+
 /// Inputs with a test of their own above; the sweep skips them so nothing heavy runs twice.
-const NAMED: [&str; 9] = [
+const NAMED: [&str; 10] = [
+    "template_inputs-pattern-compile.bin",
     "verify_pdf-shared-annots.pdf",
     "verify_pdf-field-name-growth.pdf",
     "verify_pdf-many-signatures.pdf",
@@ -260,6 +314,8 @@ fn every_other_saved_fuzz_input_returns() {
             verify_fuzz_input(&bytes);
         } else if name.starts_with("cms_parse-") {
             parse_cms_fuzz_input(&bytes);
+        } else if name.starts_with("template_inputs-") {
+            template_fuzz_input(&bytes);
         }
     }
 }

@@ -18,8 +18,10 @@ pub const MAX_FIELDS: usize = 100;
 pub const MAX_FIELD_CHARS: usize = 2_000;
 /// Most departments a template may need sign-off from.
 pub const MAX_SIGN_OFF: usize = 16;
-/// Compiled size limit for a field pattern, so a pattern cannot blow up memory.
-const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+/// Compiled size limit for a field pattern, so a pattern cannot blow up memory or time. Compile
+/// time grows with the compiled size and a manifest may hold [`MAX_FIELDS`] patterns; real ones
+/// need far less (`^[\p{Han}·A-Za-z .]{2,20}$`, a Chinese name, about 78 kB).
+const PATTERN_SIZE_LIMIT: usize = 256 << 10;
 
 /// A checked manifest: every field valid on its own. Page geometry is checked by the bundle.
 #[derive(Clone, Debug)]
@@ -407,21 +409,27 @@ fn compile_pattern(source: &str) -> Result<Regex, String> {
     if source.chars().count() > 512 {
         return Err("pattern is longer than 512 characters".into());
     }
-    let build = |source: &str| {
+    let build = |source: &str, size_limit: usize| {
         regex::RegexBuilder::new(source)
-            .size_limit(PATTERN_SIZE_LIMIT)
+            .size_limit(size_limit)
             .dfa_size_limit(PATTERN_SIZE_LIMIT)
             .build()
-            .map_err(|e| match e {
-                regex::Error::Syntax(text) => format!(
-                    "pattern does not compile: {}",
-                    text.lines().last().unwrap_or("syntax error").trim()
-                ),
-                other => format!("pattern is too large: {other}"),
-            })
     };
-    build(source)?;
-    build(&format!("^(?:{source})$"))
+    let syntax_error = |text: String| {
+        format!(
+            "pattern does not compile: {}",
+            text.lines().last().unwrap_or("syntax error").trim()
+        )
+    };
+    // The source must be a pattern on its own, not only once wrapped (`a)|(b`). With no room to
+    // compile, the build stops right after the syntax check, so only the wrapped form is compiled.
+    if let Err(regex::Error::Syntax(text)) = build(source, 0) {
+        return Err(syntax_error(text));
+    }
+    build(&format!("^(?:{source})$"), PATTERN_SIZE_LIMIT).map_err(|e| match e {
+        regex::Error::Syntax(text) => syntax_error(text),
+        other => format!("pattern is too large: {other}"),
+    })
 }
 
 fn token(value: &str, max: usize, allowed: impl Fn(char) -> bool) -> bool {
@@ -645,6 +653,16 @@ box = [300, 60, 120, 120]
     fn issuer_filled_fields_take_no_data_rules() {
         let text = GOOD.replace("kind = \"seal\"", "kind = \"seal\"\nrequired = true");
         assert!(problems(&text).iter().any(|p| p.contains("issuer fills")));
+    }
+
+    #[test]
+    fn patterns_must_stand_alone_and_stay_small() {
+        let with = |pattern: &str| GOOD.replace("\".{2,60}\"", &format!("'{pattern}'"));
+        let found = problems(&with("a)|(b"));
+        assert!(found[0].contains("pattern does not compile"), "{found:?}");
+        let found = problems(&with(r"\w{20}"));
+        assert!(found[0].contains("pattern is too large"), "{found:?}");
+        assert!(problems(&with(r"^[\p{Han}·A-Za-z .]{2,20}$")).is_empty());
     }
 
     #[test]
