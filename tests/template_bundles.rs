@@ -44,6 +44,7 @@ fn the_clean_blank_passes() {
             crop_box: [0.0, 0.0, 595.276, 841.89],
             // Its one annotation, an internal link: allowed, reported for the overlap check.
             annotations: vec![[72.0, 700.0, 300.0, 730.0]],
+            open_states: 0,
         }]
     );
 }

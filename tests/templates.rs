@@ -384,10 +384,14 @@ fn check_bundle(dir: &Path) -> Run {
 
 #[test]
 fn a_blank_with_javascript_is_refused_with_its_reason() {
-    let hostile = common::repo_root().join("tests/data/bundles/hostile");
     let mut checked = 0;
-    for entry in std::fs::read_dir(&hostile).expect("tests/data/bundles/hostile") {
-        let path = entry.expect("entry").path();
+    let dirs = ["tests/data/bundles/hostile", "tests/data/bundles/redteam"];
+    let files = dirs.iter().flat_map(|dir| {
+        std::fs::read_dir(common::repo_root().join(dir))
+            .expect("hostile bundle directory")
+            .map(|entry| entry.expect("entry").path())
+    });
+    for path in files {
         if path.extension().is_none_or(|e| e != "pdf") || path.ends_with("clean.pdf") {
             continue;
         }
@@ -400,7 +404,12 @@ fn a_blank_with_javascript_is_refused_with_its_reason() {
             path.display(),
             result.describe()
         );
-        assert!(result.stderr.contains("template.pdf"), "{}", result.stderr);
+        assert!(
+            result.stderr.contains(expected_reason(&path)),
+            "{}: {}",
+            path.display(),
+            result.stderr
+        );
         let name = path.file_name().unwrap().to_string_lossy().to_lowercase();
         if name.contains("javascript") || name.contains("js") {
             assert!(result.stderr.contains("JavaScript"), "{}", result.stderr);
@@ -411,7 +420,27 @@ fn a_blank_with_javascript_is_refused_with_its_reason() {
         assert!(!issued.pdf.exists());
         checked += 1;
     }
-    assert!(checked >= 8, "only {checked} hostile blanks");
+    assert!(checked >= 20, "only {checked} hostile blanks");
+}
+
+/// The words each refused blank's message must contain.
+fn expected_reason(path: &Path) -> &'static str {
+    let name = path.file_name().unwrap().to_string_lossy();
+    let reasons = [
+        ("content-", "content is malformed"),
+        ("annot-rect", "overlaps an annotation"),
+        ("annots-1001", "annotations; a blank may have at most"),
+        ("uri-typed", "/S /URI"),
+        ("launch-typed", "/S /Launch"),
+        ("rotate", "rotated by 90"),
+        ("userunit", "/UserUnit"),
+        ("ocg-", "screen and on paper"),
+        ("hidden-print", "screen and on paper"),
+    ];
+    reasons
+        .iter()
+        .find(|(prefix, _)| name.contains(prefix))
+        .map_or("template.pdf", |(_, reason)| reason)
 }
 
 #[test]

@@ -236,6 +236,35 @@ impl<'a> PdfFile<'a> {
         Ok((id, catalog))
     }
 
+    /// A page's content streams decoded and joined with a newline (§7.8.2: the streams of an
+    /// array form one stream, divided only between tokens), refusing more than `limit` bytes.
+    pub fn page_content(&self, page: &Page, limit: usize) -> Result<Vec<u8>, PdfError> {
+        let references = match page.dictionary.get(b"Contents") {
+            None => return Ok(Vec::new()),
+            Some(Object::Reference(id)) => match self.object(*id)? {
+                IndirectValue::Object(Object::Array(items)) => items,
+                _ => vec![Object::Reference(*id)],
+            },
+            Some(Object::Array(items)) => items.clone(),
+            Some(_) => return Err(PdfError::Structure("/Contents is not a stream".into())),
+        };
+        let mut joined = Vec::new();
+        for reference in references.iter().take(self.limits.max_array_items) {
+            let Object::Reference(id) = reference else {
+                return Err(PdfError::Structure(
+                    "/Contents holds a direct object".into(),
+                ));
+            };
+            let IndirectValue::Stream(dictionary, raw) = self.object(*id)? else {
+                return Err(PdfError::Structure(format!("content {id} is not a stream")));
+            };
+            let budget = limit.saturating_sub(joined.len());
+            joined.extend(decode_stream(&dictionary, raw, budget)?);
+            joined.push(b'\n');
+        }
+        Ok(joined)
+    }
+
     /// Page `number` (1-based), found by walking the page tree with `/Count` (§7.7.3).
     pub fn page(&self, number: u32) -> Result<Page, PdfError> {
         let (_, catalog) = self.catalog()?;
@@ -323,9 +352,12 @@ impl<'a> PdfFile<'a> {
                     c[3].min(media_box[3]),
                 ]
             });
+        // §7.7.3.3: /Rotate may be an indirect integer like any other value.
         let rotate = inherited
             .get(b"Rotate")
-            .and_then(Object::as_integer)
+            .map(|r| self.resolve(r))
+            .transpose()?
+            .and_then(|r| r.as_integer())
             .unwrap_or(0)
             .rem_euclid(360);
         Ok(Page {

@@ -3,6 +3,7 @@
 //!
 //! Pure: bytes in, bytes out.
 
+pub mod content;
 mod file;
 mod form;
 mod lexer;

@@ -33,6 +33,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::pdf::content::{ContentEnd, check_content};
 use crate::pdf::{Dictionary, IndirectValue, Limits, Object, ObjectId, PdfError, PdfFile, Real};
 
 use super::Problem;
@@ -89,6 +90,9 @@ pub struct PageBox {
     /// The page's annotation rectangles, normalised: annotations are drawn above page content
     /// (§12.5.5), so one over a field box could hide or fake the value drawn there.
     pub annotations: Vec<[f64; 4]>,
+    /// Graphics states the page's content saves (`q`) and never restores: the overlay restores
+    /// them all before drawing.
+    pub open_states: u32,
 }
 
 /// Every reason `template.pdf` cannot serve as a blank, all of them, each naming the PDF object
@@ -199,17 +203,39 @@ fn check_pages(
                 // drawn sideways to the artwork as the reader sees it (§7.7.3.3, /Rotate).
                 if page.rotate != 0 {
                     problems.push(Problem::new(
-                        place,
+                        place.clone(),
                         format!(
                             "is rotated by {}° (/Rotate); export the blank upright, without page rotation",
                             page.rotate
                         ),
                     ));
                 }
+                if let Some(unit) = page.dictionary.get(b"UserUnit") {
+                    let unit = file.resolve(unit).ok().and_then(|u| u.as_number());
+                    if unit != Some(1.0) {
+                        problems.push(Problem::new(
+                            place.clone(),
+                            "sets /UserUnit, which scales every size on the page; export it with 1-point units",
+                        ));
+                    }
+                }
+                let annotations = annotation_rects(file, &page.dictionary, page.crop_box)
+                    .unwrap_or_else(|message| {
+                        problems.push(Problem::new(place.clone(), message));
+                        Vec::new()
+                    });
+                let open_states = match content_end(file, &page) {
+                    Ok(end) => end.open_states,
+                    Err(message) => {
+                        problems.push(Problem::new(place.clone(), message));
+                        0
+                    }
+                };
                 pages.push(PageBox {
                     number,
                     crop_box: page.crop_box,
-                    annotations: annotation_rects(file, &page.dictionary),
+                    annotations,
+                    open_states,
                 });
             }
             Err(error) => problems.push(Problem::new(place, format!("cannot be read ({error})"))),
@@ -218,18 +244,62 @@ fn check_pages(
     pages
 }
 
-/// The `/Rect` of each of the page's annotations (§12.5.2), as far as they can be read.
-fn annotation_rects(file: &PdfFile<'_>, page: &Dictionary) -> Vec<[f64; 4]> {
-    const MAX_ANNOTATIONS: usize = 1_000;
-    let Some(Ok(Object::Array(items))) = page.get(b"Annots").map(|a| file.resolve(a)) else {
-        return Vec::new();
+/// Most decoded page content accepted: far beyond any artwork, short of a decompression bomb.
+const MAX_PAGE_CONTENT: usize = 32 << 20;
+
+/// The page's content must leave a clean state for the overlay drawn after it (§7.8.2): readers
+/// lex all of a page's streams as one.
+fn content_end(file: &PdfFile<'_>, page: &crate::pdf::Page) -> Result<ContentEnd, String> {
+    let content = file
+        .page_content(page, MAX_PAGE_CONTENT)
+        .map_err(|e| format!("its content cannot be read ({e})"))?;
+    check_content(&content).map_err(|e| {
+        format!("its content is malformed: {e}; values drawn after it would be lost, so export the blank again")
+    })
+}
+
+/// Most annotations a blank page may carry: each is checked against every field box.
+const MAX_ANNOTATIONS: usize = 1_000;
+
+/// The `/Rect` of each of the page's annotations (§12.5.2), indirect numbers resolved; an
+/// annotation whose rectangle cannot be read covers the whole page, so it cannot hide anything.
+fn annotation_rects(
+    file: &PdfFile<'_>,
+    page: &Dictionary,
+    crop_box: [f64; 4],
+) -> Result<Vec<[f64; 4]>, String> {
+    let items = match page.get(b"Annots").map(|a| file.resolve(a)) {
+        None => return Ok(Vec::new()),
+        Some(Ok(Object::Array(items))) => items,
+        Some(_) => return Err("its /Annots is not a readable array".into()),
     };
-    items
+    if items.len() > MAX_ANNOTATIONS {
+        return Err(format!(
+            "has {} annotations; a blank may have at most {MAX_ANNOTATIONS}",
+            items.len()
+        ));
+    }
+    Ok(items
         .iter()
-        .take(MAX_ANNOTATIONS)
-        .filter_map(|item| file.resolve_dictionary(item, "an annotation").ok())
-        .filter_map(|annotation| annotation.get(b"Rect").and_then(crate::pdf::rectangle))
-        .collect()
+        .map(|item| annotation_rect(file, item).unwrap_or(crop_box))
+        .collect())
+}
+
+fn annotation_rect(file: &PdfFile<'_>, annotation: &Object) -> Option<[f64; 4]> {
+    let annotation = file.resolve_dictionary(annotation, "an annotation").ok()?;
+    let rect = file.resolve(annotation.get(b"Rect")?).ok()?;
+    let numbers: Vec<f64> = rect
+        .as_array()?
+        .iter()
+        .map(|n| file.resolve(n).ok().and_then(|n| n.as_number()))
+        .collect::<Option<_>>()?;
+    let [a, b, c, d] = numbers.as_slice() else {
+        return None;
+    };
+    let all = [*a, *b, *c, *d];
+    all.iter()
+        .all(|v| v.is_finite())
+        .then(|| [a.min(*c), b.min(*d), a.max(*c), b.max(*d)])
 }
 
 fn side_problem(crop_box: [f64; 4], limits: &BlankLimits) -> Option<String> {
@@ -318,6 +388,7 @@ enum Kind {
     Multimedia,
     Xfa,
     Signature,
+    HiddenContent,
     TooDeep,
 }
 
@@ -362,6 +433,10 @@ impl Kind {
                 "is already signed or carries signature data",
                 "send the unsigned original",
             ),
+            Kind::HiddenContent => (
+                "can show different things on screen and on paper (optional content or hidden annotations)",
+                "flatten the blank so that what is printed is what is seen",
+            ),
             Kind::TooDeep => (
                 "nests arrays and dictionaries too deeply to be checked",
                 "export the file again",
@@ -372,7 +447,7 @@ impl Kind {
 }
 
 /// Keys whose mere presence is refused, anywhere.
-const REFUSED_KEYS: [(&[u8], Kind, &str); 9] = [
+const REFUSED_KEYS: [(&[u8], Kind, &str); 11] = [
     // §12.6.4.17 JavaScript actions; §7.7.4 the name tree of document-level scripts.
     (b"JS", Kind::JavaScript, "/JS"),
     (b"JavaScript", Kind::JavaScript, "/JavaScript"),
@@ -388,6 +463,9 @@ const REFUSED_KEYS: [(&[u8], Kind, &str); 9] = [
     // §12.8.6 permissions (DocMDP, UR3); §12.8.1 Table 255 the signed byte range.
     (b"Perms", Kind::Signature, "/Perms"),
     (b"ByteRange", Kind::Signature, "/ByteRange"),
+    // §8.11 optional content: layers that can be shown on screen and not printed, or the reverse.
+    (b"OCProperties", Kind::HiddenContent, "/OCProperties"),
+    (b"OC", Kind::HiddenContent, "/OC"),
 ];
 
 /// Walks `dictionary` and everything nested in it.
@@ -448,6 +526,15 @@ fn inspect(dictionary: &Dictionary, findings: &mut Findings) {
     if let Some((kind, keyword)) = refused_annotation(dictionary) {
         found(kind, keyword);
     }
+    // §12.5.3 Table 167: Hidden (2), NoView (32) or a printed-only annotation (Print without
+    // being viewable is NoView) shows paper and screen different things.
+    let hidden = dictionary.name(b"Subtype").is_some()
+        && dictionary
+            .integer(b"F")
+            .is_some_and(|flags| flags & (2 | 32) != 0);
+    if hidden {
+        found(Kind::HiddenContent, "/F Hidden or NoView");
+    }
     if let Some((kind, keyword)) = refused_action(dictionary) {
         found(kind, keyword);
     }
@@ -468,9 +555,9 @@ fn refused_annotation(dictionary: &Dictionary) -> Option<(Kind, &'static str)> {
 
 /// Action dictionaries (§12.6.4, Table 201) of a refused type; see the module documentation.
 fn refused_action(dictionary: &Dictionary) -> Option<(Kind, &'static str)> {
-    if dictionary.name(b"Type").is_some_and(|t| t != b"Action") {
-        return None;
-    }
+    // Any dictionary whose /S names a refused action type counts, whatever its /Type says:
+    // readers run actions by /S, and no structure, transition, border or mask dictionary uses
+    // these names.
     Some(match dictionary.name(b"S")? {
         b"GoTo" | b"GoToDp" | b"Thread" => return None,
         // §12.6.4.11 Table 215: the named actions every reader supports.
@@ -585,6 +672,7 @@ mod tests {
                 number: 1,
                 crop_box: [100.0, 100.0, 500.0, 800.0],
                 annotations: Vec::new(),
+                open_states: 0,
             }]
         );
     }

@@ -113,13 +113,58 @@ fn parse_object(json: &[u8]) -> Result<serde_json::Map<String, Value>, Vec<Probl
             ),
         )]);
     }
-    match serde_json::from_slice::<Value>(json) {
-        Ok(Value::Object(object)) => Ok(object),
-        Ok(_) => Err(vec![Problem::new(
-            PLACE,
-            "must be a JSON object of field name to text",
-        )]),
-        Err(e) => Err(vec![Problem::new(PLACE, format!("is not valid JSON: {e}"))]),
+    let entries = match serde_json::from_slice::<Entries>(json) {
+        Ok(Entries(entries)) => entries,
+        Err(e) if e.is_data() => {
+            return Err(vec![Problem::new(
+                PLACE,
+                "must be a JSON object of field name to text",
+            )]);
+        }
+        Err(e) => return Err(vec![Problem::new(PLACE, format!("is not valid JSON: {e}"))]),
+    };
+    let mut object = serde_json::Map::new();
+    let mut problems = Vec::new();
+    for (name, value) in entries {
+        if object.contains_key(&name) {
+            // Last-wins would seal a value another reader of the same JSON never saw.
+            problems.push(Problem::new(
+                format!("data '{}'", printable(&name)),
+                "is given more than once",
+            ));
+        }
+        object.insert(name, value);
+    }
+    if problems.is_empty() {
+        Ok(object)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A JSON object's members in order, duplicates kept, so they can be refused.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Members)
     }
 }
 
@@ -158,6 +203,12 @@ fn check_value(
             u32::from(c)
         ));
     }
+    if let Some(c) = text.chars().find(|c| invisible(*c)) {
+        return Err(format!(
+            "the value contains the invisible character U+{:04X}, which would print as a blank or a mark nobody typed",
+            u32::from(c)
+        ));
+    }
     if let Some(pattern) = &field.pattern
         && !pattern.is_match(&text)
     {
@@ -190,6 +241,17 @@ fn source_of(pattern: &regex::Regex) -> &str {
         .unwrap_or(compiled)
 }
 
+/// Format and filler characters (soft hyphen, zero-width and direction marks, fillers): they
+/// change how a value looks or reads without being seen in the data.
+fn invisible(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5 | 0x180B..=0x180E
+            | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+            | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFFB | 0xE0000..=0xE0FFF
+    )
+}
+
 /// Surrounding whitespace dropped and `\r\n` made `\n`: what a clerk pasting a value meant.
 fn normalise(text: &str) -> String {
     text.trim().replace("\r\n", "\n")
@@ -198,7 +260,20 @@ fn normalise(text: &str) -> String {
 /// A real calendar date written `YYYY-MM-DD`.
 pub fn parse_date(text: &str) -> Result<Date, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = Date::parse(text, &format).map_err(|_| {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    let parsed = if shaped {
+        Date::parse(text, &format).ok()
+    } else {
+        None
+    };
+    let date = parsed.ok_or_else(|| {
         format!(
             "'{}' is not a date written YYYY-MM-DD (e.g. 2026-11-26)",
             printable(text)
@@ -342,6 +417,21 @@ box = [300, 0, 120, 120]
         assert!(joined.contains("统一社会信用代码): a value is required"));
         assert!(joined.contains("有效期至): a value is required"));
         assert!(check("[1]").expect_err("array")[0].contains("JSON object"));
+        let twice = check(r#"{"operator": "甲", "operator": "乙"}"#).expect_err("twice");
+        assert!(
+            twice[0].contains("data 'operator': is given more than once"),
+            "{twice:?}"
+        );
+        for date in ["+2031-11-25", "2031-1-25", "20311125", "2031-11-25T00:00"] {
+            let json =
+                format!(r#"{{"operator": "甲", "code": "91410700MA9FXXX6XY", "until": "{date}"}}"#);
+            assert!(
+                check(&json).expect_err(date)[0].contains("not a date"),
+                "{date}"
+            );
+        }
+        let json = "{\"operator\": \"新乡\\u00ad市\", \"code\": \"91410700MA9FXXX6XY\", \"until\": \"2031-01-05\"}";
+        assert!(check(json).expect_err("shy")[0].contains("U+00AD"));
         assert!(check("{").expect_err("broken")[0].contains("not valid JSON"));
     }
 

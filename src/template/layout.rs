@@ -159,13 +159,14 @@ fn line_break(chars: &[char], width: f64, size: f64, font: &dyn GlyphMetrics) ->
     let next = chars.get(fit).copied().unwrap_or(' ');
     let previous = chars.get(fit - 1).copied().unwrap_or(' ');
     if is_latin_word(previous) && is_latin_word(next) {
-        // Back up to the last space so a Latin word or number stays whole.
-        if let Some(space) = chars
+        // Back up to where the Latin word or number began (after a space or a CJK character),
+        // so 18,650.2 is never split; a run wider than the whole line is split anyway.
+        let start = chars
             .get(..fit)
-            .and_then(|c| c.iter().rposition(|c| *c == ' '))
-            && space > 0
-        {
-            return Some(space + 1);
+            .and_then(|c| c.iter().rposition(|c| !is_latin_word(*c)))
+            .map_or(0, |i| i + 1);
+        if start > 0 {
+            return Some(start);
         }
     }
     // Kinsoku: a line neither starts with closing punctuation nor ends with opening punctuation.
@@ -189,7 +190,7 @@ fn opens(ch: char) -> bool {
 }
 
 fn is_latin_word(ch: char) -> bool {
-    ch.is_ascii_alphanumeric() || "-_/.@#&".contains(ch)
+    ch.is_ascii_alphanumeric() || "-_/.,:@#&%".contains(ch)
 }
 
 #[cfg(test)]
@@ -270,6 +271,14 @@ mod tests {
         let placed = place(&spec, "一二（三）", &Fixed).expect("fits");
         let lines: Vec<&str> = placed.lines.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(lines, ["一二", "（三）"]);
+    }
+
+    #[test]
+    fn numbers_after_cjk_are_never_split() {
+        let spec = field("multiline", "[0, 0, 50, 200]", "font_size = 10");
+        let placed = place(&spec, "车间18,650.2平方米", &Fixed).expect("fits");
+        let lines: Vec<&str> = placed.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(lines, ["车间", "18,650.2平", "方米"]);
     }
 
     #[test]

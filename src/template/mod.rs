@@ -163,6 +163,16 @@ fn check_geometry(manifest: &Manifest, pages: &[PageBox]) -> Vec<Problem> {
             ));
         }
     }
+    let of_kind = |kind| manifest.fields.iter().find(move |f| f.kind == kind);
+    if let (Some(seal), Some(qr)) = (of_kind(FieldKind::Seal), of_kind(FieldKind::Qr)) {
+        let r = seal.rect;
+        if seal.page == qr.page && overlaps(qr.rect, [r.x, r.y, r.x + r.width, r.y + r.height]) {
+            problems.push(Problem::new(
+                qr.place(),
+                "box overlaps the seal box; red ink over the code would stop it scanning",
+            ));
+        }
+    }
     problems
 }
 
@@ -268,7 +278,7 @@ box = [100, 700, 200, 20]
 name = "qr"
 label = "二维码"
 kind = "qr"
-box = [400, 40, 80, 80]
+box = [440, 40, 80, 80]
 
 [[field]]
 name = "seal"
@@ -310,7 +320,7 @@ box = [300, 40, 120, 120]
     fn blank_manifest_and_example_problems_come_together() {
         let manifest = MANIFEST
             .replace("[100, 700, 200, 20]", "[500, 700, 200, 20]")
-            .replace("[400, 40, 80, 80]", "[400, 40, 30, 80]")
+            .replace("[440, 40, 80, 80]", "[440, 40, 30, 80]")
             .replace("time_limit_days = 5", "time_limit_days = 0");
         let found = load(
             &manifest,
@@ -333,6 +343,16 @@ box = [300, 40, 120, 120]
         assert_eq!(
             example,
             ["example.json field 'holder' (持证人): a value is required"]
+        );
+    }
+
+    #[test]
+    fn the_seal_may_not_cover_the_qr_code() {
+        let manifest = MANIFEST.replace("[440, 40, 80, 80]", "[380, 100, 80, 80]");
+        let found = load(&manifest, blank("", &[]), None).expect_err("overlap");
+        assert!(
+            found[0].contains("二维码): box overlaps the seal box"),
+            "{found:?}"
         );
     }
 

@@ -88,7 +88,14 @@ pub fn render(
     for page_number in pages_with_fields(bundle) {
         let page = file.page(page_number)?;
         let font_name = free_font_name(&file, page.resources.as_ref())?;
-        let mut content = b"Q\nq\n".to_vec();
+        // Restore what the blank left saved, then our own `q` from before its content.
+        let open_states = bundle
+            .pages
+            .iter()
+            .find(|p| p.number == page_number)
+            .map_or(0, |p| p.open_states);
+        let mut content = b"Q\n".repeat(open_states as usize + 1);
+        content.extend_from_slice(b"q\n");
         for field in bundle.fields_on(page_number) {
             match field.kind {
                 FieldKind::Seal => {
