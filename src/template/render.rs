@@ -299,6 +299,8 @@ fn write_metadata(
         info.set(key, Object::text(&value));
     }
     info.set(b"ModDate", Object::text(&date));
+    // The same producer as the XMP packet says (ISO 32000-2 §14.3.3: the two should agree).
+    info.set(b"Producer", Object::text(&producer()));
     let info_id = update.allocate();
     update.set(info_id, info);
     update.set_info(info_id);
@@ -311,6 +313,11 @@ fn write_metadata(
     catalog.set(b"Metadata", metadata_id);
     update.set(catalog_id, catalog);
     Ok(())
+}
+
+/// What wrote the licence's last content revision.
+fn producer() -> String {
+    format!("oneseal {}", env!("CARGO_PKG_VERSION"))
 }
 
 /// The issue date as ISO 8601 (`2026-11-26`).
@@ -354,7 +361,7 @@ fn xmp(bundle: &Bundle, issuer: &IssuerValues<'_>) -> String {
             "<dc:identifier>{serial}</dc:identifier>\n",
             "<xmp:ModifyDate>{timestamp}</xmp:ModifyDate>\n",
             "<xmp:MetadataDate>{timestamp}</xmp:MetadataDate>\n",
-            "<pdf:Producer>oneseal {version}</pdf:Producer>\n",
+            "<pdf:Producer>{producer}</pdf:Producer>\n",
             "<oneseal:LicenceSerial>{serial}</oneseal:LicenceSerial>\n",
             "<oneseal:IssueDate>{date}</oneseal:IssueDate>\n",
             "<oneseal:TemplateId>{id}</oneseal:TemplateId>\n",
@@ -367,7 +374,7 @@ fn xmp(bundle: &Bundle, issuer: &IssuerValues<'_>) -> String {
         department = xml_text(&manifest.department),
         serial = xml_text(issuer.serial.as_str()),
         timestamp = timestamp,
-        version = env!("CARGO_PKG_VERSION"),
+        producer = producer(),
         date = issue_date(at),
         id = xml_text(&manifest.id),
         template_version = xml_text(&manifest.version),
