@@ -27,7 +27,9 @@ python3 -m venv "$work/venv"
 # alphanumerics, CJK symbols and punctuation, CJK Unified Ideographs with Extension A,
 # compatibility ideographs, vertical and full/half-width forms, and planes 2-3 (Extension B and
 # later: only the characters Noto has).
-unicodes=U+0020-007E,U+00A0-00FF,U+2000-206F,U+2100-218F,U+2460-24FF,U+3000-303F
+unicodes=U+0020-007E,U+00A0-024F,U+02B0-02FF,U+0370-03FF,U+0400-04FF,U+2000-206F,U+2100-218F,U+2190-21FF
+unicodes=$unicodes,U+2200-22FF,U+2460-24FF,U+2500-257F,U+25A0-25FF,U+2600-26FF,U+3000-303F,U+3040-30FF
+unicodes=$unicodes,U+2300-23FF,U+3100-312F,U+3200-32FF,U+3300-33FF
 unicodes=$unicodes,U+3400-4DBF,U+4E00-9FFF,U+F900-FAFF,U+FE30-FE4F,U+FF00-FFEF,U+20000-2FFFF
 
 # No OpenType layout features (we place glyphs one per character, never shaped), no hinting
