@@ -3,8 +3,7 @@
 
 use std::fmt::Write as _;
 
-use qrcode::bits::Bits;
-use qrcode::{Color, EcLevel, QrCode, Version};
+use fast_qr::{ECL, Mode, QRBuilder};
 
 use crate::pdf::Real;
 
@@ -66,7 +65,7 @@ pub fn draw_qr(payload: &str, x: f64, y: f64, width: f64, height: f64) -> Result
         });
     }
     let code = encode(payload.as_bytes())?;
-    let modules = code.width();
+    let modules = code.width;
     let span = modules + 2 * QUIET_ZONE;
     let side = width.min(height);
     let module = (side / span as f64 * MODULE_STEPS_PER_POINT).floor() / MODULE_STEPS_PER_POINT;
@@ -95,38 +94,55 @@ pub fn draw_qr(payload: &str, x: f64, y: f64, width: f64, height: f64) -> Result
     Ok(out.into_bytes())
 }
 
-/// The smallest symbol holding `payload` in byte mode at level M (ISO/IEC 18004:2015 §7.4.5).
-fn encode(payload: &[u8]) -> Result<QrCode, QrError> {
-    let too_long = QrError::TooLong {
-        bytes: payload.len(),
-        max: MAX_PAYLOAD_BYTES,
-    };
+/// An encoded symbol: `width` × `width` modules, row 0 at the top, `true` for dark.
+struct Symbol {
+    width: usize,
+    /// ISO/IEC 18004 version, 1–40; read by the tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    version: usize,
+    dark: Vec<bool>,
+}
+
+/// The smallest symbol holding `payload` in byte mode at level M (ISO/IEC 18004:2015 §7.4.5),
+/// its mask chosen by the penalty rules of §7.8.3.
+fn encode(payload: &[u8]) -> Result<Symbol, QrError> {
     if payload.len() > MAX_PAYLOAD_BYTES {
-        return Err(too_long);
+        return Err(QrError::TooLong {
+            bytes: payload.len(),
+            max: MAX_PAYLOAD_BYTES,
+        });
     }
-    for version in 1..=40 {
-        let mut bits = Bits::new(Version::Normal(version));
-        if bits.push_byte_data(payload).is_ok() && bits.push_terminator(EcLevel::M).is_ok() {
-            return QrCode::with_bits(bits, EcLevel::M)
-                .map_err(|e| QrError::Encoding(e.to_string()));
-        }
-    }
-    Err(too_long)
+    let code = QRBuilder::new(payload)
+        .ecl(ECL::M)
+        .mode(Mode::Byte)
+        .build()
+        .map_err(|e| QrError::Encoding(e.to_string()))?;
+    let width = code.size;
+    let dark = code
+        .data
+        .get(..width * width)
+        .ok_or_else(|| QrError::Encoding("the encoder returned a short symbol".into()))?
+        .iter()
+        .map(|module| module.value())
+        .collect();
+    Ok(Symbol {
+        width,
+        version: code.version.map_or(0, |v| v as usize + 1),
+        dark,
+    })
 }
 
 /// One `re` per horizontal run of dark modules, in module units with the origin at the lower
 /// left of the quiet zone; the symbol's top row (row 0 of the encoder) is drawn highest.
-fn dark_runs(code: &QrCode, span: usize, out: &mut String) {
-    let modules = code.width();
-    let colors = code.to_colors();
-    for (row, line) in colors.chunks(modules).enumerate() {
+fn dark_runs(code: &Symbol, span: usize, out: &mut String) {
+    for (row, line) in code.dark.chunks(code.width).enumerate() {
         let y = span - QUIET_ZONE - 1 - row;
         let mut start = None;
         // A light module after the row closes a run that reaches its right edge.
-        for (column, color) in line.iter().chain([&Color::Light]).enumerate() {
-            match (color, start) {
-                (Color::Dark, None) => start = Some(column),
-                (Color::Light, Some(first)) => {
+        for (column, dark) in line.iter().chain([&false]).enumerate() {
+            match (*dark, start) {
+                (true, None) => start = Some(column),
+                (false, Some(first)) => {
                     let _ = writeln!(out, "{} {y} {} 1 re", QUIET_ZONE + first, column - first);
                     start = None;
                 }
@@ -172,12 +188,8 @@ mod tests {
         let content =
             String::from_utf8(draw_qr(payload, 100.0, 200.0, 80.0, 80.0).unwrap()).unwrap();
         let code = encode(payload.as_bytes()).unwrap();
-        let expected: Vec<Vec<bool>> = code
-            .to_colors()
-            .chunks(code.width())
-            .map(|row| row.iter().map(|c| *c == Color::Dark).collect())
-            .collect();
-        assert_eq!(modules_drawn(&content, code.width()), expected);
+        let expected: Vec<Vec<bool>> = code.dark.chunks(code.width).map(<[bool]>::to_vec).collect();
+        assert_eq!(modules_drawn(&content, code.width), expected);
         // Runs are maximal: no two rectangles of a row touch.
         let mut previous: Option<(usize, usize, usize)> = None;
         for line in content.lines().filter(|l| l.ends_with(" re")).skip(1) {
@@ -215,19 +227,10 @@ mod tests {
     fn uses_byte_mode_at_level_m_up_to_version_40() {
         // Numeric data would fit version 1 in numeric mode; byte mode needs version 2.
         let digits = "1234567890123456789";
-        assert_eq!(
-            encode(digits.as_bytes()).unwrap().version(),
-            Version::Normal(2)
-        );
-        assert_eq!(
-            encode(digits.as_bytes()).unwrap().error_correction_level(),
-            EcLevel::M
-        );
+        assert_eq!(encode(digits.as_bytes()).unwrap().version, 2);
+        assert_eq!(encode(digits.as_bytes()).unwrap().width, 25);
         let longest = "a".repeat(MAX_PAYLOAD_BYTES);
-        assert_eq!(
-            encode(longest.as_bytes()).unwrap().version(),
-            Version::Normal(40)
-        );
+        assert_eq!(encode(longest.as_bytes()).unwrap().version, 40);
         assert_eq!(
             draw_qr(&format!("{longest}a"), 0.0, 0.0, 1000.0, 1000.0),
             Err(QrError::TooLong {
