@@ -565,3 +565,40 @@ fn a_configured_seal_image_is_the_signature_appearance() {
         refused.stderr
     );
 }
+
+/// Every text field of every template filled to its `max_chars` with rare name characters
+/// (an Extension B one among them): the manifest promises any allowed value fits its box, and
+/// pdftotext must return each exactly.
+#[test]
+fn the_longest_allowed_values_fit_and_round_trip() {
+    const RARE: &str = "喆堃赟珺昇甦犇淼鑫𠇔";
+    for template in templates() {
+        let manifest = std::fs::read_to_string(template.join("template.toml")).expect("manifest");
+        let value: toml::Value = toml::from_str(&manifest).expect("toml");
+        let mut data = example(&template);
+        for field in value["field"].as_array().expect("fields") {
+            let kind = field["kind"].as_str().unwrap_or("");
+            let has_pattern = field.get("pattern").is_some();
+            if !matches!(kind, "text" | "multiline") || has_pattern {
+                continue;
+            }
+            let max = field
+                .get("max_chars")
+                .and_then(toml::Value::as_integer)
+                .unwrap_or(200) as usize;
+            let long: String = RARE.chars().cycle().take(max).collect();
+            data.insert(
+                field["name"].as_str().unwrap().to_string(),
+                Value::from(long),
+            );
+        }
+        let issued = issue(&template, &Value::Object(data.clone()), "LONGEST-1");
+        assert!(
+            issued.run.ok(),
+            "{}: {}",
+            template.display(),
+            issued.run.describe()
+        );
+        assert_text_round_trips(&issued.pdf, &data);
+    }
+}
