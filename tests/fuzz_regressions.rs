@@ -277,9 +277,28 @@ fn many_large_field_patterns_return() {
     template_fuzz_input(&input("template_inputs-pattern-compile.bin"));
 }
 
+// T2: PdfFile::object parsed each object once (F4) but handed out a fresh copy on every read, so
+// one large object named many times was copied as often. A blank page whose /Annots names one
+// annotation 1000 times, the annotation carrying 100 000 integers (206 kB), took 2 s in
+// check_blank (fuzz build); at 2 MB, 27 s. The page tree has the same shape: /Kids naming a
+// large empty /Pages node 2000 times before the page (212 kB) took 3.8 s to find page 1, in
+// check_blank and in everything that signs. Generators: fuzz/regressions-src/shared_annotation.py
+// (`out.bin 1 1000 100000`) and kids_array_copies.py (`out.bin 2000 100000`).
+#[test]
+fn large_objects_named_many_times_return() {
+    template_fuzz_input(&input("template_inputs-shared-annotation.bin"));
+    let kids = input("template_inputs-kids-array-copies.bin");
+    template_fuzz_input(&kids);
+    let pdf = kids.get(1..).unwrap();
+    open_and_look_around(pdf);
+    sign_plain_pdf(pdf);
+}
+
 /// Inputs with a test of their own above; the sweep skips them so nothing heavy runs twice.
-const NAMED: [&str; 10] = [
+const NAMED: [&str; 12] = [
+    "template_inputs-kids-array-copies.bin",
     "template_inputs-pattern-compile.bin",
+    "template_inputs-shared-annotation.bin",
     "verify_pdf-shared-annots.pdf",
     "verify_pdf-field-name-growth.pdf",
     "verify_pdf-many-signatures.pdf",

@@ -24,8 +24,10 @@ pub struct PdfFile<'a> {
     object_streams: RefCell<HashMap<u32, std::rc::Rc<ObjectStream>>>,
     /// The first object number free for new objects.
     next_free: u32,
-    /// Objects already parsed.
-    parsed: RefCell<HashMap<ObjectId, IndirectValue<'a>>>,
+    /// Objects already parsed, with what copying each costs (see [`copy_cost`]).
+    parsed: RefCell<HashMap<ObjectId, (IndirectValue<'a>, usize)>>,
+    /// What copies of already parsed objects may still cost (`Limits::max_repeated_copies`).
+    copy_budget: Cell<usize>,
     /// Object streams being decoded: a `/Length` inside its own stream must not recurse.
     loading: RefCell<Vec<u32>>,
     /// Bytes object streams may still decode to (`Limits::max_decoded_object_streams`).
@@ -73,6 +75,7 @@ impl<'a> PdfFile<'a> {
             loading: RefCell::new(Vec::new()),
             parsed: RefCell::new(HashMap::new()),
             object_stream_budget: Cell::new(limits.max_decoded_object_streams),
+            copy_budget: Cell::new(limits.max_repeated_copies.saturating_add(bytes.len())),
             next_free: 1,
         };
         file.check_offsets()?;
@@ -115,13 +118,21 @@ impl<'a> PdfFile<'a> {
 
     /// Reads indirect object `id`; a free or missing object is `null` (§7.3.10).
     pub fn object(&self, id: ObjectId) -> Result<IndirectValue<'a>, PdfError> {
-        // Each object is parsed once: hostile files that name one large object many times
-        // (repeated page kids, say) then cost no more than the file's size to read.
-        if let Some(cached) = self.parsed.borrow().get(&id) {
+        // Each object is parsed once, and each later copy of it is charged to one budget:
+        // hostile files that name one large object many times (repeated page kids or
+        // annotations, say) then cost little more than the file's size to read.
+        if let Some((cached, cost)) = self.parsed.borrow().get(&id) {
+            let left = self.copy_budget.get().checked_sub(*cost).ok_or_else(|| {
+                PdfError::Structure(format!(
+                    "object {id} is read too often: it is large and named many times"
+                ))
+            })?;
+            self.copy_budget.set(left);
             return Ok(cached.clone());
         }
         let value = self.parse_object(id)?;
-        self.parsed.borrow_mut().insert(id, value.clone());
+        let cost = copy_cost(&value);
+        self.parsed.borrow_mut().insert(id, (value.clone(), cost));
         Ok(value)
     }
 
@@ -541,6 +552,43 @@ impl<'a> PdfFile<'a> {
     }
 }
 
+/// What copying `value` costs: one per object in it, plus the bytes of its strings, names and
+/// keys (a stream's data is borrowed from the file, not copied).
+fn copy_cost(value: &IndirectValue<'_>) -> usize {
+    let mut stack: Vec<&Object> = Vec::new();
+    let mut cost = match value {
+        IndirectValue::Object(object) => {
+            stack.push(object);
+            0
+        }
+        IndirectValue::Stream(dictionary, _) => dictionary_cost(dictionary, &mut stack),
+    };
+    while let Some(object) = stack.pop() {
+        let own = match object {
+            Object::Name(bytes) | Object::String(bytes, _) => bytes.len(),
+            Object::Array(items) => {
+                stack.extend(items);
+                0
+            }
+            Object::Dictionary(dictionary) => dictionary_cost(dictionary, &mut stack),
+            _ => 0,
+        };
+        cost = cost.saturating_add(own).saturating_add(1);
+    }
+    cost
+}
+
+/// The bytes of the keys of `dictionary`; its values go on `stack`.
+fn dictionary_cost<'o>(dictionary: &'o Dictionary, stack: &mut Vec<&'o Object>) -> usize {
+    dictionary
+        .iter()
+        .map(|(key, value)| {
+            stack.push(value);
+            key.len()
+        })
+        .sum()
+}
+
 fn misplaced(id: ObjectId, offset: usize) -> PdfError {
     PdfError::DamagedXref(format!(
         "object {id} is not at byte {offset} where the cross-reference data puts it"
@@ -810,6 +858,29 @@ mod tests {
         let file = PdfFile::open(&bytes, limits).unwrap();
         let error = file.object(ObjectId::new(5, 0)).unwrap_err();
         assert!(error.to_string().contains("8 bytes in all"), "{error}");
+    }
+
+    #[test]
+    fn copies_of_parsed_objects_share_one_budget() {
+        let mut objects = ONE_PAGE_OBJECTS.to_vec();
+        objects.push("<< /Pad [0 0 0 0 0 0 0 0 0] /S (abc) >>");
+        let bytes = classic_pdf(&objects);
+        let limits = Limits {
+            max_repeated_copies: 0,
+            ..Limits::default()
+        };
+        let file = PdfFile::open(&bytes, limits).unwrap();
+        let padded = file.object(ObjectId::new(5, 0)).unwrap();
+        // 12 objects (the dictionary, the array and its 9 numbers, the string), the 4 bytes of
+        // the keys and the 3 of the string.
+        assert_eq!(copy_cost(&padded), 19);
+        // The first read parsed it; each later one is charged, out of one unit per file byte.
+        let reads = (0..1000)
+            .take_while(|_| file.object(ObjectId::new(5, 0)).is_ok())
+            .count();
+        assert_eq!(reads, bytes.len() / 19);
+        let error = file.object(ObjectId::new(5, 0)).unwrap_err();
+        assert!(error.to_string().contains("read too often"), "{error}");
     }
 
     #[test]

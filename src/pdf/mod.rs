@@ -38,6 +38,11 @@ pub struct Limits {
     pub max_decoded_object_streams: usize,
     /// Most items read from one array (page kids, fields, annotations).
     pub max_array_items: usize,
+    /// Most copying that reads of already parsed objects may do, beyond one unit per byte of
+    /// the file, counted in objects plus string and name bytes. Each read hands out a copy, so
+    /// without a total one large object named thousands of times (page kids, annotations)
+    /// costs thousands of copies.
+    pub max_repeated_copies: usize,
 }
 
 impl Default for Limits {
@@ -48,6 +53,7 @@ impl Default for Limits {
             max_decoded_stream: 64 << 20,
             max_decoded_object_streams: 1 << 30,
             max_array_items: 100_000,
+            max_repeated_copies: 16 << 20,
         }
     }
 }
