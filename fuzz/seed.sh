@@ -1,9 +1,89 @@
 #!/usr/bin/env bash
-# Builds the seed corpora fuzz/corpus/pdf_open and fuzz/corpus/sign_pdf (gitignored) from the
-# test fixtures plus a few small hand-built PDFs. Run from anywhere; needs python3.
+# Builds the seed corpora under fuzz/corpus/ (gitignored) from the templates and test fixtures
+# plus a few small hand-built PDFs; `bash fuzz/seed.sh template_inputs` builds only that
+# target's. Run from anywhere; needs python3.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
+
+# --- template_inputs ------------------------------------------------------------------------
+# The first byte picks the reader (fuzz/fuzz_targets/template_inputs.rs): 00 + a template.toml,
+# 01 + a blank template.pdf (the shipped ones and the hostile bundle fixtures), 02 + issuance
+# JSON for the food-business-licence manifest (every example.json, and variants of the food
+# one: rare characters, long wrapped values, dates, credit codes, escapes, wrong types).
+# `bash fuzz/seed.sh template_inputs` builds this corpus only (no fixtures, no signing).
+seed_template_inputs() {
+    local dir="$here/corpus/template_inputs" f name
+    mkdir -p "$dir"
+    for f in "$root"/templates/*/template.toml; do
+        name="$(basename "$(dirname "$f")")"
+        { printf '\x00'; cat "$f"; } > "$dir/00-$name.toml"
+    done
+    for f in "$root"/templates/*/template.pdf; do
+        name="$(basename "$(dirname "$f")")"
+        { printf '\x01'; cat "$f"; } > "$dir/01-$name.pdf"
+    done
+    for f in "$root"/tests/data/bundles/hostile/*.pdf; do
+        { printf '\x01'; cat "$f"; } > "$dir/01-hostile-$(basename "$f")"
+    done
+    for f in "$root"/templates/*/example.json; do
+        name="$(basename "$(dirname "$f")")"
+        { printf '\x02'; cat "$f"; } > "$dir/02-$name.json"
+    done
+    python3 - "$root/templates/food-business-licence/example.json" "$dir" <<'PY'
+import json, sys
+example, out = json.load(open(sys.argv[1], encoding="utf-8")), sys.argv[2]
+def save(name, value, raw=None):
+    data = raw if raw is not None else json.dumps(value, ensure_ascii=False).encode()
+    open(f"{out}/02-food-{name}.json", "wb").write(b"\x02" + data)
+def variant(name, **changes):
+    value = dict(example)
+    for key, text in changes.items():
+        if text is None:
+            value.pop(key, None)
+        else:
+            value[key] = text
+    save(name, value)
+variant("rare-names", legal_rep="王𠇔", operator_name="新乡市喆堃𠇔食品有限公司",
+        supervisor="新乡市堃喆第一监管所")
+variant("ascii-name", legal_rep="Zhang Zhe", operator_name="Xinxiang Huachen Foods Co., Ltd.")
+variant("long-multiline", operator_name="河南省新乡市喆堃" * 7 + "有限公司",
+        residence="河南省新乡市（经开区）" * 6, premises="Room 1208, Building 7, No. 188 " * 2,
+        business_items="预包装食品（含冷藏冷冻食品）销售；" * 16 + "散装食品销售。")
+variant("latin-words", business_items="prepackaged-food retail; bulk/food@example.cn " * 6 +
+        "Supercalifragilisticexpialidocious" * 3)
+variant("punctuation-runs", business_items="《（【“" * 20 + "”】）》，。" * 20,
+        operator_name="，，，，。。。。））））")
+variant("newlines", business_items="一、预包装食品销售\r\n二、散装食品销售\n\n\n三、热食类食品制售",
+        operator_name="华辰\n食品")
+variant("dates-leap", valid_until="2028-02-29")
+variant("dates-bad", valid_until="2031-02-30")
+variant("dates-range", valid_until="2200-12-31")
+variant("dates-old", valid_until="1899-12-31")
+variant("dates-short", valid_until="2031-1-5")
+variant("credit-code-bad-check", credit_code="91410700MA47U3K26A")
+variant("credit-code-lower", credit_code="91410700ma47u3k26u")
+variant("credit-code-other", credit_code="91410700MA9H2DRW9H")
+variant("control-chars", operator_name="华辰\u001b[2J食品", legal_rep="张\u0000喆")
+variant("missing", credit_code=None, valid_until=None, business_items="")
+variant("issuer-fields", licence_no="JY14107000000001", issue_date="2026-11-26", seal="x", extra="y")
+variant("whitespace", operator_name="   \u3000华辰食品\u3000   ", supervisor="\t监管所\t")
+variant("emoji-missing-glyph", operator_name="华辰食品🍜", legal_rep="张\ue000")
+save("wrong-types", {"operator_name": 5, "credit_code": None, "legal_rep": ["张喆"],
+                     "valid_until": {"y": 2031}, "supervisor": True})
+save("escapes", None, raw=b'{"operator_name": "\\u534e\\u8fb0\\ud840\\udc94", "legal_rep": "\\ud83d"}')
+save("duplicate-keys", None, raw=json.dumps(example, ensure_ascii=False).encode()[:-1]
+     + b', "legal_rep": "\xe5\xa0\x83\xe5\x96\x86"}')
+save("nested", None, raw=b"[" * 200 + b"]" * 200)
+save("numbers", None, raw=b'{"operator_name": 1e999, "legal_rep": -0.0e-400}')
+PY
+    echo "seeded $(ls "$dir" | wc -l) inputs into $dir"
+}
+if [ "${1:-all}" = template_inputs ]; then
+    seed_template_inputs
+    exit 0
+fi
+seed_template_inputs
 fixtures="$root/tests/data/generated"
 if [ ! -d "$fixtures" ] || ! ls "$fixtures"/*.pdf >/dev/null 2>&1; then
     echo "tests/data/generated is missing; running tests/data/make_fixtures.sh" >&2

@@ -1,7 +1,7 @@
 # Generates tests/data/fuzz/template_inputs-shared-annotation.bin (docs/fuzzing.md, T2): byte 1,
-# then a blank whose PAGES pages are one page object listed PAGES times in /Kids, whose /Annots
-# names one annotation ANNOTS times, the annotation carrying an array of ITEMS integers. Reading
-# the annotation rectangles copied that one large dictionary PAGES x ANNOTS times.
+# then a blank whose page's /Annots names one annotation ANNOTS times, the annotation carrying an
+# array of ITEMS integers: reading the annotation rectangles copied it ANNOTS times. /Kids lists
+# the page PAGES times (the page tree walk reads it once; 1 is enough).
 # Usage: shared_annotation.py OUT PAGES ANNOTS ITEMS
 import sys
 
