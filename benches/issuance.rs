@@ -16,7 +16,7 @@ use oneseal::seal::KeyFileSigner;
 use oneseal::service::issuance::{IssuanceRequest, Issuer};
 use oneseal::template::data::check_data;
 use oneseal::template::font::{FontSubset, SourceFont};
-use oneseal::template::render::{IssuerValues, Metrics, render};
+use oneseal::template::render::{IssuerValues, render};
 use oneseal::template::{Bundle, LicenceSerial, verification_url};
 
 mod common;
@@ -70,7 +70,7 @@ impl Setup {
                 &read("template.toml")?,
                 read("template.pdf")?,
                 Some(&example),
-                &Metrics(font),
+                font,
             )
             .map_err(|p| format!("{}: {p:?}", dir.display()))?;
             let name = bundle.manifest.id.clone();
@@ -130,8 +130,8 @@ fn bench(criterion: &mut Criterion, setup: &Setup) -> Result<(), String> {
     group.finish();
     let mut group = criterion.benchmark_group("render");
     for (name, bundle, example) in &setup.bundles {
-        let fields = check_data(&bundle.manifest, example, &Metrics(font))
-            .map_err(|p| format!("{name}: {p:?}"))?;
+        let fields =
+            check_data(&bundle.manifest, example, font).map_err(|p| format!("{name}: {p:?}"))?;
         group.bench_function(BenchmarkId::from_parameter(name), |b| {
             b.iter(|| render(bundle, black_box(&fields), &values, font));
         });

@@ -23,7 +23,7 @@ use oneseal::template::bundle::{BlankLimits, check_blank};
 use oneseal::template::data::check_data;
 use oneseal::template::font::SourceFont;
 use oneseal::template::manifest::parse_manifest;
-use oneseal::template::render::{IssuerValues, Metrics, render};
+use oneseal::template::render::{IssuerValues, render};
 use oneseal::template::{Bundle, LicenceSerial};
 use oneseal::verify::{Indication, Policy, TrustAnchors, verify};
 use time::OffsetDateTime;
@@ -101,8 +101,8 @@ fn template_fuzz_input(data: &[u8]) {
             let manifest = include_bytes!("../templates/food-business-licence/template.toml");
             let blank = include_bytes!("../templates/food-business-licence/template.pdf");
             let font = SourceFont::shipped().unwrap();
-            let bundle = Bundle::load(manifest, blank.to_vec(), None, &Metrics(font)).unwrap();
-            if let Ok(values) = check_data(&bundle.manifest, rest, &Metrics(font)) {
+            let bundle = Bundle::load(manifest, blank.to_vec(), None, font).unwrap();
+            if let Ok(values) = check_data(&bundle.manifest, rest, font) {
                 let serial = LicenceSerial::parse("FUZZ-1").unwrap();
                 let issuer = IssuerValues {
                     serial: &serial,

@@ -13,7 +13,7 @@ use oneseal::template::bundle::{BlankLimits, check_blank};
 use oneseal::template::data::check_data;
 use oneseal::template::font::SourceFont;
 use oneseal::template::manifest::parse_manifest;
-use oneseal::template::render::{IssuerValues, Metrics, render};
+use oneseal::template::render::{IssuerValues, render};
 use oneseal::template::{Bundle, LicenceSerial};
 
 const MANIFEST: &[u8] = include_bytes!("../../templates/food-business-licence/template.toml");
@@ -24,7 +24,7 @@ fn bundle() -> Option<&'static (Bundle, &'static SourceFont)> {
     BUNDLE
         .get_or_init(|| {
             let font = SourceFont::shipped().ok()?;
-            let bundle = Bundle::load(MANIFEST, BLANK.to_vec(), None, &Metrics(font)).ok()?;
+            let bundle = Bundle::load(MANIFEST, BLANK.to_vec(), None, font).ok()?;
             Some((bundle, font))
         })
         .as_ref()
@@ -45,7 +45,7 @@ fuzz_target!(|input: &[u8]| {
             let Some((bundle, font)) = bundle() else {
                 return;
             };
-            if let Ok(values) = check_data(&bundle.manifest, rest, &Metrics(font)) {
+            if let Ok(values) = check_data(&bundle.manifest, rest, font) {
                 let serial = LicenceSerial::parse("FUZZ-1").ok();
                 if let Some(serial) = &serial {
                     let issued_at = time::OffsetDateTime::UNIX_EPOCH;

@@ -6,7 +6,6 @@ use anyhow::Context;
 use oneseal::seal::load_key_directory;
 use oneseal::service::issuance::{IssuanceRequest, IssueError, Issuer};
 use oneseal::template::font::SourceFont;
-use oneseal::template::render::Metrics;
 use oneseal::template::seal_image::{self, SealImage};
 use oneseal::template::{Bundle, LicenceSerial};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -125,7 +124,7 @@ fn load_bundle(dir: &Path, with_example: bool, font: &SourceFont) -> anyhow::Res
     } else {
         None
     };
-    Bundle::load(&manifest, blank, example.as_deref(), &Metrics(font)).map_err(|problems| {
+    Bundle::load(&manifest, blank, example.as_deref(), font).map_err(|problems| {
         Problems::new(
             format!("the template bundle {} is not valid", dir.display()),
             problems,

@@ -10,7 +10,7 @@ use crate::sign::{
 };
 use crate::template::data::check_data;
 use crate::template::font::{FontError, SourceFont};
-use crate::template::render::{IssuerValues, Metrics, RenderError, render};
+use crate::template::render::{IssuerValues, RenderError, render};
 use crate::template::seal_image::SealImage;
 use crate::template::{Bundle, LicenceSerial, Problem, verification_url};
 
@@ -95,8 +95,7 @@ impl<'s> Issuer<'s> {
         data: &[u8],
         request: &IssuanceRequest,
     ) -> Result<IssuedLicence, IssueError> {
-        let metrics = Metrics(self.font);
-        let values = check_data(&bundle.manifest, data, &metrics).map_err(IssueError::Data)?;
+        let values = check_data(&bundle.manifest, data, self.font).map_err(IssueError::Data)?;
         let url =
             verification_url(&request.base_url, &request.serial).map_err(IssueError::Request)?;
         let issuer = IssuerValues {

@@ -311,20 +311,7 @@ mod tests {
     use super::*;
     use crate::template::manifest::parse_manifest;
 
-    /// Every character but U+20000 (CJK Ext B) is drawable; CJK 1 em, others half.
-    struct Font;
-
-    impl GlyphMetrics for Font {
-        fn has_glyph(&self, ch: char) -> bool {
-            ch != '\u{20000}'
-        }
-        fn advance(&self, ch: char) -> Option<f64> {
-            Some(if ch.is_ascii() { 500.0 } else { 1000.0 })
-        }
-        fn vertical_metrics(&self) -> (f64, f64) {
-            (880.0, -120.0)
-        }
-    }
+    use crate::template::layout::FixedFont;
 
     const MANIFEST: &str = r#"
 [template]
@@ -372,7 +359,7 @@ box = [300, 0, 120, 120]
 
     fn check(json: &str) -> Result<FieldValues, Vec<String>> {
         let manifest = parse_manifest(MANIFEST.as_bytes()).expect("manifest");
-        check_data(&manifest, json.as_bytes(), &Font)
+        check_data(&manifest, json.as_bytes(), &FixedFont)
             .map_err(|p| p.iter().map(ToString::to_string).collect())
     }
 

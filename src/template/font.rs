@@ -211,6 +211,19 @@ fn unreadable(what: &str, error: impl std::fmt::Display) -> FontError {
     FontError::Unreadable(format!("{what}: {error}"))
 }
 
+/// Layout measures text with the shipped font itself.
+impl super::layout::GlyphMetrics for SourceFont {
+    fn has_glyph(&self, ch: char) -> bool {
+        SourceFont::has_glyph(self, ch)
+    }
+    fn advance(&self, ch: char) -> Option<f64> {
+        SourceFont::advance(self, ch)
+    }
+    fn vertical_metrics(&self) -> (f64, f64) {
+        (self.ascent(), self.descent())
+    }
+}
+
 /// The glyphs one document uses; becomes one embedded Type0 font.
 ///
 /// Codes are two bytes and equal the subset's CIDs (Identity-H), so each code names one glyph;

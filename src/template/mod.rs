@@ -246,19 +246,7 @@ mod tests {
     use super::*;
     use crate::pdf::testing::classic_pdf;
 
-    struct AnyFont;
-
-    impl GlyphMetrics for AnyFont {
-        fn has_glyph(&self, _: char) -> bool {
-            true
-        }
-        fn advance(&self, _: char) -> Option<f64> {
-            Some(1000.0)
-        }
-        fn vertical_metrics(&self) -> (f64, f64) {
-            (880.0, -120.0)
-        }
-    }
+    use crate::template::layout::FixedFont;
 
     const MANIFEST: &str = r#"
 [template]
@@ -303,7 +291,7 @@ box = [300, 40, 120, 120]
             manifest.as_bytes(),
             blank,
             example.map(str::as_bytes),
-            &AnyFont,
+            &FixedFont,
         )
         .map_err(|p| p.iter().map(ToString::to_string).collect())
     }

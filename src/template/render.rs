@@ -11,13 +11,13 @@ use time::OffsetDateTime;
 
 use super::data::{FieldValues, chinese_date};
 use super::font::{FontError, FontSubset, SourceFont};
-use super::layout::{GlyphMetrics, place};
+use super::layout::place;
 use super::manifest::{BoxRect, FieldKind, FieldSpec};
 use super::qr::{QrError, draw_qr};
 use super::seal_drawing::{SealText, draw_seal};
 use super::seal_image::SealImage;
 use super::{Bundle, LicenceSerial};
-use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, Real};
+use crate::pdf::{Dictionary, IncrementalUpdate, Object, PdfError, PdfFile, Real};
 
 /// The seal appearance's name for the embedded font.
 const SEAL_FONT: &[u8] = b"SealFont";
@@ -87,7 +87,8 @@ pub fn render(
     let mut overlays = Vec::new();
     for page_number in pages_with_fields(bundle) {
         let page = file.page(page_number)?;
-        let font_name = free_font_name(&file, page.resources.as_ref())?;
+        let resources = PageResources::read(&file, &page)?;
+        let font_name = resources.free_font_name();
         // Restore what the blank left saved, then our own `q` from before its content.
         let open_states = bundle
             .pages
@@ -117,15 +118,16 @@ pub fn render(
             }
         }
         content.extend_from_slice(b"Q\n");
-        overlays.push((page, content, font_name));
+        overlays.push((page, resources, content, font_name));
     }
     let mut seal = seal.ok_or_else(|| RenderError::Field {
         place: "template.toml".into(),
         message: "has no seal field".into(),
     })?;
     let font_id = subset.write(&mut update)?;
-    for (page, content, font_name) in overlays {
-        overlay_page(&file, &mut update, page, content, &font_name, font_id)?;
+    for (page, mut resources, content, font_name) in overlays {
+        resources.fonts.set(&font_name, font_id);
+        overlay_page(&file, &mut update, page, resources, content)?;
     }
     if let Some(image) = issuer.seal_image {
         let mut images = Dictionary::new();
@@ -165,7 +167,7 @@ fn draw_text(
     font: &SourceFont,
     font_name: &[u8],
 ) -> Result<(), RenderError> {
-    let placed = place(field, text, &Metrics(font)).map_err(|message| RenderError::Field {
+    let placed = place(field, text, font).map_err(|message| RenderError::Field {
         place: field.place(),
         message,
     })?;
@@ -219,9 +221,8 @@ fn overlay_page(
     file: &PdfFile<'_>,
     update: &mut IncrementalUpdate,
     page: crate::pdf::Page,
+    resources: PageResources,
     content: Vec<u8>,
-    font_name: &[u8],
-    font_id: ObjectId,
 ) -> Result<(), RenderError> {
     let save_id = update.allocate();
     update.set_stream(save_id, Dictionary::new(), b"q\n".to_vec());
@@ -235,15 +236,10 @@ fn overlay_page(
         None => {}
     }
     contents.push(Object::Reference(overlay_id));
-    let mut resources = match &page.resources {
-        Some(resources) => file.resolve_dictionary(resources, "the page resources")?,
-        None => Dictionary::new(),
-    };
-    let mut fonts = match resources.get(b"Font") {
-        Some(fonts) => file.resolve_dictionary(fonts, "the page's font resources")?,
-        None => Dictionary::new(),
-    };
-    fonts.set(font_name, font_id);
+    let PageResources {
+        mut resources,
+        fonts,
+    } = resources;
     resources.set(b"Font", fonts);
     let mut dictionary = page.dictionary;
     dictionary.set(b"Contents", contents);
@@ -252,23 +248,33 @@ fn overlay_page(
     Ok(())
 }
 
-/// A font resource name the page does not already use.
-fn free_font_name(file: &PdfFile<'_>, resources: Option<&Object>) -> Result<Vec<u8>, PdfError> {
-    let taken = match resources {
-        Some(resources) => {
-            let resources = file.resolve_dictionary(resources, "the page resources")?;
-            match resources.get(b"Font") {
-                Some(fonts) => file.resolve_dictionary(fonts, "the page's font resources")?,
-                None => Dictionary::new(),
-            }
-        }
-        None => Dictionary::new(),
-    };
-    let name = (0..)
-        .map(|n: u32| format!("OnesealSerif{n}").into_bytes())
-        .find(|name| taken.get(name).is_none())
-        .unwrap_or_default();
-    Ok(name)
+/// A page's resources (own or inherited) and their font dictionary, resolved to direct
+/// dictionaries so the new page version can carry them with the overlay's font added.
+struct PageResources {
+    resources: Dictionary,
+    fonts: Dictionary,
+}
+
+impl PageResources {
+    fn read(file: &PdfFile<'_>, page: &crate::pdf::Page) -> Result<Self, PdfError> {
+        let resources = match &page.resources {
+            Some(resources) => file.resolve_dictionary(resources, "the page resources")?,
+            None => Dictionary::new(),
+        };
+        let fonts = match resources.get(b"Font") {
+            Some(fonts) => file.resolve_dictionary(fonts, "the page's font resources")?,
+            None => Dictionary::new(),
+        };
+        Ok(Self { resources, fonts })
+    }
+
+    /// A font resource name the page does not already use.
+    fn free_font_name(&self) -> Vec<u8> {
+        (0..)
+            .map(|n: u32| format!("OnesealSerif{n}").into_bytes())
+            .find(|name| self.fonts.get(name).is_none())
+            .unwrap_or_default()
+    }
 }
 
 /// `/Info` and an XMP packet (ISO 32000-2 §14.3) with the title, serial and issue date.
@@ -418,19 +424,4 @@ fn pages_with_fields(bundle: &Bundle) -> Vec<u32> {
 
 fn number(value: f64) -> String {
     Real::from_f64(value).as_str().to_string()
-}
-
-/// The shipped font seen through the layout's eyes.
-pub struct Metrics<'f>(pub &'f SourceFont);
-
-impl GlyphMetrics for Metrics<'_> {
-    fn has_glyph(&self, ch: char) -> bool {
-        self.0.has_glyph(ch)
-    }
-    fn advance(&self, ch: char) -> Option<f64> {
-        self.0.advance(ch)
-    }
-    fn vertical_metrics(&self) -> (f64, f64) {
-        (self.0.ascent(), self.0.descent())
-    }
 }
