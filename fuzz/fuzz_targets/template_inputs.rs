@@ -45,7 +45,7 @@ fuzz_target!(|input: &[u8]| {
             let Some((bundle, font)) = bundle() else {
                 return;
             };
-            if let Ok(values) = check_data(&bundle.manifest, rest, font) {
+            if let Ok(values) = check_data(&bundle.manifest, rest, *font) {
                 let serial = LicenceSerial::parse("FUZZ-1").ok();
                 if let Some(serial) = &serial {
                     let issued_at = time::OffsetDateTime::UNIX_EPOCH;
