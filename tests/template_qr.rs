@@ -28,23 +28,8 @@ fn one_page(width: f64, height: f64, content: &[u8]) -> Vec<u8> {
             .into_bytes(),
         stream,
     ];
-    let mut out = b"%PDF-1.7\n".to_vec();
-    let mut offsets = Vec::new();
-    for (number, object) in (1..).zip(&objects) {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{number} 0 obj\n").as_bytes());
-        out.extend_from_slice(object);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let start = out.len();
-    out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f\r\n");
-    for offset in offsets {
-        out.extend_from_slice(format!("{offset:010} 00000 n\r\n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n").as_bytes(),
-    );
-    out
+    let objects: Vec<&[u8]> = objects.iter().map(Vec::as_slice).collect();
+    common::classic_pdf(&objects)
 }
 
 /// Renders `pdf` with `pdftoppm -r 150 -png` into `dir` and returns the PNG's path.

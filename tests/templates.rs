@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -42,12 +43,17 @@ struct Issued {
 }
 
 fn issue(template: &Path, data: &Value, serial: &str) -> Issued {
+    issue_with(template, data, serial, &[])
+}
+
+/// `issue` with more arguments after the usual ones.
+fn issue_with(template: &Path, data: &Value, serial: &str, extra: &[&OsStr]) -> Issued {
     let tmp = TempDir::new().expect("temp dir");
     let data_path = tmp.path().join("data.json");
     std::fs::write(&data_path, serde_json::to_vec(data).expect("json")).expect("write data");
     let pdf = tmp.path().join("licence.pdf");
     let (keys, _) = example_keys();
-    let run = oneseal([
+    let mut args: Vec<&OsStr> = vec![
         "issue".as_ref(),
         "--template".as_ref(),
         template.as_os_str(),
@@ -61,7 +67,9 @@ fn issue(template: &Path, data: &Value, serial: &str) -> Issued {
         serial.as_ref(),
         "--base-url".as_ref(),
         BASE_URL.as_ref(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let run = oneseal(args);
     Issued {
         _tmp: tmp,
         pdf,
@@ -503,25 +511,13 @@ fn a_configured_seal_image_is_the_signature_appearance() {
     let tmp = TempDir::new().expect("temp dir");
     let png = tmp.path().join("seal.png");
     ring_png(&png);
-    let data = tmp.path().join("data.json");
-    std::fs::copy(template.join("example.json"), &data).expect("copy data");
-    let pdf = tmp.path().join("licence.pdf");
-    let (keys, root) = example_keys();
-    let result = oneseal([
-        "issue".as_ref(),
-        "--template".as_ref(),
-        template.as_os_str(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--keys".as_ref(),
-        keys.as_os_str(),
-        "--out".as_ref(),
-        pdf.as_os_str(),
-        "--seal-image".as_ref(),
-        png.as_os_str(),
-    ]);
-    assert!(result.ok(), "{}", result.describe());
-    let report = pyhanko_validate(&pdf, &[&root], false);
+    let data = Value::Object(example(&template));
+    let with_image = ["--seal-image".as_ref(), png.as_os_str()];
+    let issued = issue_with(&template, &data, "IMAGE-1", &with_image);
+    assert!(issued.run.ok(), "{}", issued.run.describe());
+    let pdf = &issued.pdf;
+    let (_, root) = example_keys();
+    let report = pyhanko_validate(pdf, &[&root], false);
     let signature = &report.get("signatures").array()[0];
     assert_eq!(
         signature.get("bottom_line").as_bool(),
@@ -529,7 +525,7 @@ fn a_configured_seal_image_is_the_signature_appearance() {
         "{signature:?}"
     );
     // pdfimages lists page images only; the seal lives in the widget's appearance.
-    let bytes = std::fs::read(&pdf).expect("licence");
+    let bytes = std::fs::read(pdf).expect("licence");
     let text = String::from_utf8_lossy(&bytes);
     assert!(
         text.contains("/Subtype /Image") && text.contains("/SMask"),
@@ -540,29 +536,19 @@ fn a_configured_seal_image_is_the_signature_appearance() {
         "the appearance does not draw the image"
     );
     assert!(!text.contains("/SealFont"), "the drawn seal is still there");
-    let qpdf = run(Command::new(require_tool("qpdf")).arg("--check").arg(&pdf));
+    let qpdf = run(Command::new(require_tool("qpdf")).arg("--check").arg(pdf));
     assert!(qpdf.ok(), "{}", qpdf.describe());
-    assert_seal_is_red(&pdf);
+    assert_seal_is_red(pdf);
     let not_png = tmp.path().join("seal.txt");
     std::fs::write(&not_png, "not a picture").expect("write");
-    let refused = oneseal([
-        "issue".as_ref(),
-        "--template".as_ref(),
-        template.as_os_str(),
-        "--data".as_ref(),
-        data.as_os_str(),
-        "--keys".as_ref(),
-        keys.as_os_str(),
-        "--out".as_ref(),
-        tmp.path().join("no.pdf").as_os_str(),
-        "--seal-image".as_ref(),
-        not_png.as_os_str(),
-    ]);
-    assert_eq!(refused.code, Some(2), "{}", refused.describe());
+    let with_text = ["--seal-image".as_ref(), not_png.as_os_str()];
+    let refused = issue_with(&template, &data, "IMAGE-2", &with_text);
+    assert_eq!(refused.run.code, Some(2), "{}", refused.run.describe());
+    assert!(!refused.pdf.exists(), "a refused licence left a file");
     assert!(
-        refused.stderr.contains("not a readable PNG"),
+        refused.run.stderr.contains("not a readable PNG"),
         "{}",
-        refused.stderr
+        refused.run.stderr
     );
 }
 

@@ -43,7 +43,6 @@ import math
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import tomllib
 import weakref
@@ -65,6 +64,7 @@ try:
     from pyhanko.stamp import BaseStamp, BaseStampStyle, QRStamp, QRStampStyle, TextStamp
     from pyhanko.stamp import TextStampStyle
     import qrcode  # noqa: F401  (QRStamp imports it lazily; fail here, before any timing)
+    from pyhanko_sign import load_signer  # the signing peer's, beside this script
 except ImportError as error:
     sys.exit(f"pyhanko_issue.py: {error}; install pyHanko's extras: "
              "pip install 'pyHanko[opentype,qr]==0.38.0'")
@@ -146,29 +146,6 @@ def main() -> int:
         }
         args.json.write_text(json.dumps({"meta": meta, "templates": results}, indent=2))
     return 0
-
-
-def load_signer(keys: Path) -> signers.SimpleSigner:
-    """SimpleSigner.load wants the seal certificate alone, so the PEM chain is split first."""
-    chain = (keys / "seal-cert.pem").read_text()
-    end = "-----END CERTIFICATE-----"
-    blocks = [block + end + "\n" for block in chain.split(end) if "BEGIN CERTIFICATE" in block]
-    if not blocks:
-        sys.exit(f"{keys / 'seal-cert.pem'} holds no certificate")
-    with tempfile.TemporaryDirectory() as scratch:
-        seal_cert = Path(scratch, "seal.pem")
-        seal_cert.write_text(blocks[0])
-        issuers = Path(scratch, "issuers.pem")
-        issuers.write_text("".join(blocks[1:]))
-        signer = signers.SimpleSigner.load(
-            str(keys / "seal-key.pem"),
-            str(seal_cert),
-            ca_chain_files=[str(issuers)] if len(blocks) > 1 else None,
-            key_passphrase=None,
-        )
-    if signer is None:
-        sys.exit(f"pyHanko could not load the seal from {keys}")
-    return signer
 
 
 def seal_words(signer: signers.SimpleSigner) -> tuple[str, str]:

@@ -428,6 +428,29 @@ fn problems(result: &Run, file: &Path) -> Vec<String> {
         .collect()
 }
 
+/// A PDF of `objects` (numbered from 1; object 1 is the catalog) with a classic cross-reference
+/// table, for tests that draw into a page of their own.
+pub fn classic_pdf(objects: &[&[u8]]) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
+    let mut offsets = Vec::new();
+    for (number, object) in (1..).zip(objects) {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{number} 0 obj\n").as_bytes());
+        out.extend_from_slice(object);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let start = out.len();
+    let size = objects.len() + 1;
+    out.extend_from_slice(format!("xref\n0 {size}\n0000000000 65535 f\r\n").as_bytes());
+    for offset in offsets {
+        out.extend_from_slice(format!("{offset:010} 00000 n\r\n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n").as_bytes(),
+    );
+    out
+}
+
 /// Renders one page with pdftoppm as an 8-bit grey image at 72 dpi (one pixel per point).
 pub fn render_page_gray(pdf: &Path, page: u32) -> Result<GrayImage, String> {
     let pdftoppm = require_tool("pdftoppm");
