@@ -124,16 +124,18 @@ fn closes(ch: char) -> bool {
 fn wrap(value: &str, width: f64, size: f64, font: &dyn GlyphMetrics) -> Option<Vec<String>> {
     let mut lines = Vec::new();
     for paragraph in value.split('\n') {
-        let mut rest: Vec<char> = paragraph.chars().collect();
+        let characters: Vec<char> = paragraph.chars().collect();
+        // A moving slice: copying the remainder per line made wrapping quadratic.
+        let mut rest = characters.as_slice();
         if rest.is_empty() {
             lines.push(String::new());
         }
         while !rest.is_empty() {
-            let cut = line_break(&rest, width, size, font)?;
+            let cut = line_break(rest, width, size, font)?;
             let (line, tail) = rest.split_at(cut);
             lines.push(line.iter().collect::<String>().trim_end().to_string());
             let skip = tail.iter().take_while(|c| **c == ' ').count();
-            rest = tail.get(skip..).unwrap_or_default().to_vec();
+            rest = tail.get(skip..).unwrap_or_default();
         }
     }
     Some(lines)
