@@ -4,8 +4,10 @@
 //! `seal` is the only home of key bytes. See `docs/architecture.md`.
 
 pub mod cms;
+pub mod http;
 pub mod pdf;
 pub mod pki;
+pub mod registry;
 pub mod seal;
 pub mod service;
 pub mod sign;

@@ -28,6 +28,30 @@ enum Command {
     /// Work with template bundles.
     #[command(subcommand)]
     Template(TemplateCommand),
+    /// Run the seal service over HTTP(S): API, public verification pages, audit trail.
+    Serve(commands::serve::ServeArgs),
+    /// Manage API tokens (printed once on creation; stored only as hashes).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, alone on the last line.
+    Create(commands::admin::TokenCreateArgs),
+    /// List tokens (id, role, department, state, name); secrets are never shown.
+    List(commands::config::CommonArgs),
+    /// Revoke a token at once.
+    Revoke(commands::admin::TokenRevokeArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain: exit 0 when whole, 1 naming the first broken link.
+    Verify(commands::config::CommonArgs),
 }
 
 #[derive(Subcommand)]
@@ -44,6 +68,15 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args),
         Command::Issue(args) => commands::issue::run(args).map(|()| 0),
         Command::Template(TemplateCommand::Check(args)) => commands::issue::check(args).map(|()| 0),
+        Command::Serve(args) => commands::serve::run(args).map(|()| 0),
+        Command::Token(TokenCommand::Create(args)) => {
+            commands::admin::create_token(args).map(|()| 0)
+        }
+        Command::Token(TokenCommand::List(args)) => commands::admin::list_tokens(args).map(|()| 0),
+        Command::Token(TokenCommand::Revoke(args)) => {
+            commands::admin::revoke_token(args).map(|()| 0)
+        }
+        Command::Audit(AuditCommand::Verify(args)) => commands::admin::verify_audit(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -133,25 +133,13 @@ fn load_bundle(dir: &Path, with_example: bool, font: &SourceFont) -> anyhow::Res
     })
 }
 
-/// `YYYYMMDD-` and ten random base-32 characters: unique without a registry to ask.
+/// A fresh random serial (the registry-less CLI cannot ask whether it was used).
 fn fresh_serial() -> anyhow::Result<LicenceSerial> {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut random = [0u8; 10];
     SystemRandom::new()
         .fill(&mut random)
         .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
-    let date = bureau_now()?.date();
-    let tail: String = random
-        .iter()
-        .filter_map(|b| ALPHABET.get(usize::from(b & 31)).copied().map(char::from))
-        .collect();
-    let text = format!(
-        "{:04}{:02}{:02}-{tail}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    );
-    LicenceSerial::parse(&text).map_err(anyhow::Error::msg)
+    Ok(LicenceSerial::from_random(bureau_now()?.date(), &random))
 }
 
 fn bureau_now() -> anyhow::Result<time::OffsetDateTime> {

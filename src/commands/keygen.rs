@@ -55,16 +55,27 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         .map(CreditCode::parse)
         .transpose()?;
     let subject = SealSubject::new(&args.org, &args.seal_name, credit_code)?;
-    let paths = OutputPaths::new(&args.out);
-    paths.refuse_existing()?;
-
-    let issued = issue(&subject, args.days, OffsetDateTime::now_utc())?;
-    let root_pem = certificate_pem(&issued.root_certificate)?;
-    let chain_pem = format!("{}{root_pem}", certificate_pem(&issued.seal_certificate)?);
     let passphrase = passphrase_from_env();
     let passphrase = passphrase.as_ref().map(|bytes| bytes.as_slice());
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let (paths, validity) = create_key_directory(&args.out, &subject, args.days, passphrase)?;
+    report(&paths, &subject, &validity, passphrase.is_some());
+    Ok(())
+}
+
+/// Writes a new root CA, the seal certificate it issues and both keys into `dir`, all or none;
+/// refuses when any of the files exists. `oneseal serve` uses it for its development seal.
+pub fn create_key_directory(
+    dir: &Path,
+    subject: &SealSubject,
+    days: u32,
+    passphrase: Option<&[u8]>,
+) -> anyhow::Result<(OutputPaths, Validity)> {
+    let paths = OutputPaths::new(dir);
+    paths.refuse_existing()?;
+    let issued = issue(subject, days, OffsetDateTime::now_utc())?;
+    let root_pem = certificate_pem(&issued.root_certificate)?;
+    let chain_pem = format!("{}{root_pem}", certificate_pem(&issued.seal_certificate)?);
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     paths.write_all_or_nothing(|written| {
         issued
             .root_key
@@ -78,17 +89,9 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         written.push(&paths.root_certificate);
         write_new_public_file(&paths.chain, chain_pem.as_bytes())
     })?;
-
-    report(
-        &paths,
-        &subject,
-        &issued.seal_validity,
-        passphrase.is_some(),
-    );
-    Ok(())
+    Ok((paths, issued.seal_validity))
 }
 
-/// Two new keys and the certificates binding them: the root's and the seal's.
 struct Issued {
     root_key: GeneratedKey,
     seal_key: GeneratedKey,
@@ -132,7 +135,7 @@ fn issue(subject: &SealSubject, days: u32, now: OffsetDateTime) -> anyhow::Resul
 }
 
 /// The four files `keygen` writes.
-struct OutputPaths {
+pub struct OutputPaths {
     root_certificate: PathBuf,
     root_key: PathBuf,
     chain: PathBuf,

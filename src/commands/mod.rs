@@ -1,7 +1,10 @@
 //! One file per subcommand: parse arguments, do the I/O, call the library.
 
+pub mod admin;
+pub mod config;
 pub mod issue;
 pub mod keygen;
+pub mod serve;
 pub mod sign;
 pub mod verify;
 
@@ -46,4 +49,20 @@ pub fn read_limited(path: &Path, limit: usize, verb: &str) -> anyhow::Result<Vec
         );
     }
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Structured logs on stderr: JSON lines (the default) or text, filtered by `level`.
+pub fn init_logging(format: &str, level: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .with_context(|| format!("log level {level:?} is not a valid filter"))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    match format {
+        "json" => builder.json().flatten_event(true).init(),
+        "text" => builder.with_ansi(false).init(),
+        other => bail!("log format {other:?}: use json or text"),
+    }
+    Ok(())
 }

@@ -392,3 +392,42 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), Sea
     }
     Ok(())
 }
+
+/// A file whose presence marks a key directory as made for development only.
+pub const DEVELOPMENT_MARKER: &str = "DEVELOPMENT-ONLY";
+
+/// How a key directory keeps its key, read without decrypting anything: what production mode
+/// checks before it will sign with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyCustody {
+    /// The key file is PBES2-encrypted ("ENCRYPTED PRIVATE KEY").
+    pub encrypted: bool,
+    /// Neither the group nor others may read or write the key file.
+    pub private_to_owner: bool,
+    /// The directory carries the development marker.
+    pub development: bool,
+}
+
+/// Inspects `dir`'s key file and marker.
+pub fn inspect_key_directory(dir: &Path) -> Result<KeyCustody, SealError> {
+    use std::os::unix::fs::PermissionsExt;
+
+    let key_path = dir.join(KEY_FILE);
+    let unreadable = |error: std::io::Error| SealError::Read {
+        path: key_path.display().to_string(),
+        reason: error.to_string(),
+    };
+    let mode = std::fs::metadata(&key_path)
+        .map_err(unreadable)?
+        .permissions()
+        .mode();
+    let pem = read_secret_file(&key_path)?;
+    let encrypted = pem
+        .windows(ENCRYPTED_LABEL.len() + 11)
+        .any(|window| window == format!("-----BEGIN {ENCRYPTED_LABEL}").as_bytes());
+    Ok(KeyCustody {
+        encrypted,
+        private_to_owner: mode & 0o077 == 0,
+        development: dir.join(DEVELOPMENT_MARKER).exists(),
+    })
+}

@@ -3,8 +3,9 @@
 mod keyfile;
 
 pub use keyfile::{
-    CHAIN_FILE, GeneratedKey, KEY_FILE, KeyFileSigner, PASSPHRASE_VARIABLE, load_key_directory,
-    passphrase_from_env, write_new_file,
+    CHAIN_FILE, DEVELOPMENT_MARKER, GeneratedKey, KEY_FILE, KeyCustody, KeyFileSigner,
+    PASSPHRASE_VARIABLE, inspect_key_directory, load_key_directory, passphrase_from_env,
+    write_new_file,
 };
 
 /// The signature algorithm a custodian signs with, as CMS names it.

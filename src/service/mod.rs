@@ -1,5 +1,238 @@
-//! Use cases: what the bureau does, composed from the pure core and the seal.
+//! Use cases: what the bureau does, composed from the pure core, the seal and the registry.
 //!
-//! Issue 5 adds the registry and the audit trail that every use case writes first.
+//! Every use case that changes state or signs writes its audit entry in the same registry
+//! transaction as the change, and signing happens only after the serial's reservation (with its
+//! audit entry) is durable: no signature without a record.
 
+pub mod auth;
+pub mod certificates;
 pub mod issuance;
+pub mod templates;
+pub mod verification;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use time::OffsetDateTime;
+
+use crate::registry::{Registry, RegistryError, Role};
+use crate::seal::Signer;
+use crate::template::Problem;
+use crate::template::seal_image::SealImage;
+use crate::verify::TrustAnchors;
+
+pub use auth::Identity;
+
+/// The bureau's UTC offset (China Standard Time): the issue date printed is its date.
+pub const BUREAU_OFFSET_HOURS: i8 = 8;
+
+/// Why a use case did not happen. Messages are safe to show to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("a valid API token is required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is well-formed but its content is refused; every problem is listed.
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        problems: Vec<Problem>,
+    },
+    /// The state does not allow it (already approved, already revoked).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too much work in flight; try again shortly.
+    #[error("{0}")]
+    Busy(String),
+    /// The registry failed: nothing was signed or returned. The cause is for the log only.
+    #[error("the registry is unavailable")]
+    Registry(#[source] RegistryError),
+    /// Something that should not fail did; the cause is for the log only.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<RegistryError> for ServiceError {
+    fn from(error: RegistryError) -> Self {
+        ServiceError::Registry(error)
+    }
+}
+
+impl ServiceError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
+        ServiceError::Invalid {
+            code,
+            message: message.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The internal cause, for the log: never sent to a client.
+    pub fn cause(&self) -> Option<String> {
+        match self {
+            ServiceError::Registry(error) => Some(error.to_string()),
+            ServiceError::Internal(cause) => Some(cause.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// What the bureau is configured with, besides its seal and registry.
+#[derive(Clone, Debug)]
+pub struct BureauSettings {
+    /// The verification page's base URL; a licence's QR code carries it followed by the serial.
+    pub base_url: String,
+    /// Verifications (CPU-heavy, hostile input) allowed at once; more wait, then are refused.
+    pub max_concurrent_verifications: usize,
+    /// A verification taking longer than this is abandoned and the file refused.
+    pub verification_timeout: std::time::Duration,
+    /// Largest PDF accepted for verification.
+    pub max_verify_bytes: usize,
+}
+
+/// The bureau: its one seal, its registry, and what it has loaded.
+pub struct Bureau {
+    registry: Registry,
+    signer: Arc<dyn Signer>,
+    seal_image: Option<Arc<SealImage>>,
+    anchors: TrustAnchors,
+    /// The issuing authority, from the seal certificate's subject.
+    organization: String,
+    settings: BureauSettings,
+    bundles: Mutex<HashMap<(String, i64), Arc<crate::template::Bundle>>>,
+    verifications: Arc<tokio::sync::Semaphore>,
+    issuing: Arc<tokio::sync::Semaphore>,
+}
+
+impl Bureau {
+    /// Puts the seal and the registry to work; the seal's own root is the verification anchor.
+    pub fn new(
+        registry: Registry,
+        signer: Arc<dyn Signer>,
+        seal_image: Option<SealImage>,
+        settings: BureauSettings,
+    ) -> Result<Bureau, ServiceError> {
+        let mut anchors = TrustAnchors::new();
+        let root = signer
+            .certificate_chain()
+            .last()
+            .ok_or_else(|| ServiceError::Internal("the seal has no certificate chain".into()))?;
+        anchors
+            .add_pem_or_der(root)
+            .map_err(|e| ServiceError::Internal(format!("the seal's root certificate: {e}")))?;
+        let organization = issuance::Issuer::new(signer.as_ref())
+            .map_err(|e| ServiceError::Internal(format!("the seal: {e}")))?
+            .seal_words()
+            .0
+            .to_string();
+        let workers = std::thread::available_parallelism().map_or(2, usize::from);
+        Ok(Bureau {
+            registry,
+            signer,
+            seal_image: seal_image.map(Arc::new),
+            anchors,
+            organization,
+            verifications: Arc::new(tokio::sync::Semaphore::new(
+                settings.max_concurrent_verifications.max(1),
+            )),
+            // Signing is CPU-bound: a few more than the cores keeps them busy without a backlog
+            // of half-done work inside the process.
+            issuing: Arc::new(tokio::sync::Semaphore::new(workers * 2)),
+            settings,
+            bundles: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// The issuing authority named on the seal.
+    pub fn organization(&self) -> &str {
+        &self.organization
+    }
+
+    pub fn settings(&self) -> &BureauSettings {
+        &self.settings
+    }
+
+    /// The seal certificate and its chain up to and including the root, as PEM.
+    pub fn seal_chain_pem(&self) -> String {
+        use base64::Engine;
+        let mut pem = String::new();
+        for der in self.signer.certificate_chain() {
+            pem.push_str("-----BEGIN CERTIFICATE-----\n");
+            let text = base64::engine::general_purpose::STANDARD.encode(der);
+            for line in text.as_bytes().chunks(64) {
+                pem.push_str(&String::from_utf8_lossy(line));
+                pem.push('\n');
+            }
+            pem.push_str("-----END CERTIFICATE-----\n");
+        }
+        pem
+    }
+
+    /// Audit entries after `after`, with the chain's length: for auditors.
+    pub async fn audit(
+        &self,
+        caller: &Identity,
+        after: i64,
+        limit: i64,
+    ) -> Result<(Vec<crate::registry::AuditEntry>, i64), ServiceError> {
+        require(caller, &[Role::Auditor], "read the audit trail")?;
+        let entries = self.registry.audit_entries(after, limit).await?;
+        Ok((entries, self.registry.audit_length().await?))
+    }
+
+    /// Recomputes the audit chain from its first entry to its head: for auditors.
+    pub async fn check_audit_chain(
+        &self,
+        caller: &Identity,
+    ) -> Result<Result<i64, crate::registry::ChainBreak>, ServiceError> {
+        require(caller, &[Role::Auditor], "verify the audit trail")?;
+        Ok(self.registry.verify_audit_chain().await?)
+    }
+}
+
+/// Refuses unless `identity` holds one of `roles`.
+pub fn require(identity: &Identity, roles: &[Role], doing: &str) -> Result<(), ServiceError> {
+    if roles.contains(&identity.role) {
+        Ok(())
+    } else {
+        let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+        Err(ServiceError::Forbidden(format!(
+            "the {} role cannot {doing} (needs {})",
+            identity.role.as_str(),
+            allowed.join(" or ")
+        )))
+    }
+}
+
+/// Now, in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// Now, in the bureau's offset.
+pub fn bureau_now() -> OffsetDateTime {
+    let offset =
+        time::UtcOffset::from_hms(BUREAU_OFFSET_HOURS, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    OffsetDateTime::now_utc().to_offset(offset)
+}
+
+/// Runs CPU-heavy work on the blocking pool, so the async workers keep serving.
+async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(format!("a worker task failed: {e}")))?
+    .map_err(|_| ServiceError::Internal("a worker panicked".into()))
+}

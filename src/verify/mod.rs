@@ -24,6 +24,17 @@ pub enum Indication {
     Indeterminate,
 }
 
+impl Indication {
+    /// The ETSI name, as the JSON report spells it.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            Indication::TotalPassed => "TOTAL-PASSED",
+            Indication::TotalFailed => "TOTAL-FAILED",
+            Indication::Indeterminate => "INDETERMINATE",
+        }
+    }
+}
+
 /// Sub-indications used here (ETSI EN 319 102-1 §5.1.3, Table 5/6); EU DSS uses the same names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

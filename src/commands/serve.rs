@@ -1,0 +1,246 @@
+//! `oneseal serve`: the seal service over HTTP(S), on its embedded defaults when unconfigured.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use oneseal::http::{AppState, router};
+use oneseal::pki::SealSubject;
+use oneseal::registry::Registry;
+use oneseal::seal::{
+    DEVELOPMENT_MARKER, KeyFileSigner, inspect_key_directory, load_key_directory,
+    passphrase_from_env,
+};
+use oneseal::service::{Bureau, BureauSettings};
+use oneseal::template::seal_image::{self, SealImage};
+
+use super::config::{CommonArgs, Mode, Settings};
+
+/// How long a shutdown waits for requests in flight (issuances included) to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+const DEVELOPMENT_ORGANIZATION: &str = "新乡经济技术开发区行政审批局（开发测试）";
+const DEVELOPMENT_SEAL_NAME: &str = "新乡经济技术开发区行政审批局（开发测试）行政审批专用章";
+/// The committed example seal: public to everyone, so never a production seal.
+const EXAMPLE_CHAIN: &[u8] = include_bytes!("../../keys-example/seal-cert.pem");
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings::resolve(&args.common, args.listen)?;
+    super::init_logging(&settings.log_format, &settings.log_level)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("oneseal")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(settings))
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            settings.data_dir.display()
+        )
+    })?;
+    let seal_dir = seal_directory(&settings)?;
+    let signer = load_key_directory(&seal_dir)
+        .with_context(|| format!("cannot load the seal from {}", seal_dir.display()))?;
+    if settings.mode == Mode::Production {
+        refuse_unsafe_seal(&seal_dir, &signer)?;
+        if settings.tls.is_none() {
+            tracing::warn!("production without TLS: terminate TLS in front of this service");
+        }
+    }
+    let image = match &settings.seal_image {
+        Some(path) => {
+            let png = super::read_limited(path, seal_image::MAX_PNG_BYTES, "read")?;
+            Some(SealImage::from_png(&png).with_context(|| path.display().to_string())?)
+        }
+        None => None,
+    };
+    let registry = Registry::open(&settings.database_url)
+        .await
+        .context("cannot open the registry")?;
+    let listener = std::net::TcpListener::bind(&settings.listen)
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    listener.set_nonblocking(true)?;
+    let address = listener.local_addr()?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let base_url = settings
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("{scheme}://{address}/verify/"));
+    let bureau = Bureau::new(
+        registry.clone(),
+        Arc::new(signer),
+        image,
+        BureauSettings {
+            base_url,
+            max_concurrent_verifications: settings.max_concurrent_verifications,
+            verification_timeout: settings.verification_timeout,
+            max_verify_bytes: settings.http.max_verify_bytes,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?;
+    let metrics = install_metrics()?;
+    let state = AppState::new(Arc::new(bureau), settings.http.clone(), Some(metrics));
+    let limits = Arc::clone(&state.limits);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.forget_idle();
+        }
+    });
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+    tracing::info!(%address, mode = ?settings.mode, backend = ?registry.backend(), "listening");
+    eprintln!("oneseal: listening on {scheme}://{address}");
+    match &settings.tls {
+        Some((certificate, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(certificate, key)
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot load TLS from {} and {}",
+                        certificate.display(),
+                        key.display()
+                    )
+                })?;
+            let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(Duration::from_secs(10));
+            server.serve(app).await?;
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener)?.handle(handle);
+            server
+                .http_builder()
+                .http1()
+                .header_read_timeout(Duration::from_secs(10));
+            server.serve(app).await?;
+        }
+    }
+    registry.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The configured seal, or in development a seal of its own, made on first start.
+fn seal_directory(settings: &Settings) -> anyhow::Result<PathBuf> {
+    if let Some(keys) = &settings.seal_keys {
+        return Ok(keys.clone());
+    }
+    if settings.mode == Mode::Production {
+        bail!("production mode needs a seal: set [seal] keys = \"DIR\" or ONESEAL_SEAL_KEYS");
+    }
+    let dir = settings.data_dir.join("development-seal");
+    if !dir.join(oneseal::seal::KEY_FILE).exists() {
+        let subject = SealSubject::new(DEVELOPMENT_ORGANIZATION, DEVELOPMENT_SEAL_NAME, None)?;
+        let passphrase = passphrase_from_env();
+        super::keygen::create_key_directory(
+            &dir,
+            &subject,
+            365,
+            passphrase.as_ref().map(|p| p.as_slice()),
+        )
+        .with_context(|| format!("cannot create the development seal in {}", dir.display()))?;
+        oneseal::seal::write_new_file(
+            &dir.join(DEVELOPMENT_MARKER),
+            b"This seal was made by `oneseal serve` for development. It has no legal effect.\n",
+            0o644,
+        )?;
+    }
+    announce_development_seal(&dir);
+    Ok(dir)
+}
+
+fn announce_development_seal(dir: &Path) {
+    let line = "=".repeat(78);
+    eprintln!(
+        "{line}\n  DEVELOPMENT SEAL: licences signed now carry a development-only seal from\n  {}\n  They have no legal effect. Production (mode = \"production\") refuses this seal.\n{line}",
+        dir.display()
+    );
+    tracing::warn!(seal = %dir.display(), "signing with a DEVELOPMENT-ONLY seal");
+}
+
+/// Production refuses development and example seals, unencrypted keys, and keys others can read.
+fn refuse_unsafe_seal(dir: &Path, signer: &KeyFileSigner) -> anyhow::Result<()> {
+    let custody = inspect_key_directory(dir)?;
+    let chain = std::fs::read(dir.join(oneseal::seal::CHAIN_FILE)).unwrap_or_default();
+    let subject = signer.subject();
+    if custody.development || subject.contains("开发测试") {
+        bail!(
+            "production refuses the development seal in {}",
+            dir.display()
+        );
+    }
+    if chain == EXAMPLE_CHAIN || subject.contains("（示例）") {
+        bail!(
+            "production refuses the published example seal in {}",
+            dir.display()
+        );
+    }
+    if !custody.encrypted {
+        bail!(
+            "production refuses an unencrypted key: {} must be an ENCRYPTED PRIVATE KEY (set ONESEAL_KEY_PASSPHRASE when running keygen)",
+            dir.join(oneseal::seal::KEY_FILE).display()
+        );
+    }
+    if !custody.private_to_owner {
+        bail!(
+            "production refuses a key file others can read: chmod 600 {}",
+            dir.join(oneseal::seal::KEY_FILE).display()
+        );
+    }
+    Ok(())
+}
+
+fn install_metrics() -> anyhow::Result<metrics_exporter_prometheus::PrometheusHandle> {
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    const BUCKETS: [f64; 12] = [
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+    ];
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("seconds".into()), &BUCKETS)?
+        .install_recorder()
+        .context("cannot install the metrics recorder")
+}
+
+/// SIGTERM or Ctrl-C: stop accepting, let requests in flight finish, then stop.
+async fn shutdown_on_signal(handle: axum_server::Handle<SocketAddr>) {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+}

@@ -1,0 +1,76 @@
+//! Rate limits (GCRA, via governor) on signing, per token and per client address, and on public
+//! verification per client address. Keys are forgotten once idle so the maps stay bounded.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+use super::{ApiError, HttpSettings};
+
+/// Most keys a limiter remembers; beyond this it forgets idle keys at once.
+const MAX_KEYS: usize = 100_000;
+
+pub struct RateLimits {
+    issue_by_token: DefaultKeyedRateLimiter<String>,
+    issue_by_address: DefaultKeyedRateLimiter<IpAddr>,
+    verify_by_address: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+impl RateLimits {
+    pub fn new(settings: &HttpSettings) -> RateLimits {
+        let per_second =
+            NonZeroU32::new(settings.issue_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let per_minute =
+            NonZeroU32::new(settings.verify_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        RateLimits {
+            issue_by_token: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_second)),
+            issue_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_second)),
+            verify_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
+        }
+    }
+
+    /// One issuance by `token` from `address`, or 429.
+    pub fn issue(&self, token: &str, address: IpAddr) -> Result<(), ApiError> {
+        self.bound();
+        let by_token = self.issue_by_token.check_key(&token.to_string()).is_ok();
+        let by_address = self.issue_by_address.check_key(&address).is_ok();
+        if by_token && by_address {
+            Ok(())
+        } else {
+            Err(too_many("issuances"))
+        }
+    }
+
+    /// One public verification from `address`, or 429.
+    pub fn verify(&self, address: IpAddr) -> Result<(), ApiError> {
+        self.bound();
+        self.verify_by_address
+            .check_key(&address)
+            .map_err(|_| too_many("verifications"))
+    }
+
+    /// Forgets idle keys (called from a timer, and at once when a map grows too big).
+    pub fn forget_idle(&self) {
+        self.issue_by_token.retain_recent();
+        self.issue_by_address.retain_recent();
+        self.verify_by_address.retain_recent();
+    }
+
+    fn bound(&self) {
+        if self.issue_by_token.len() > MAX_KEYS
+            || self.issue_by_address.len() > MAX_KEYS
+            || self.verify_by_address.len() > MAX_KEYS
+        {
+            self.forget_idle();
+        }
+    }
+}
+
+fn too_many(what: &str) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "request.rate_limited",
+        format!("too many {what} from this client; slow down and retry"),
+    )
+}

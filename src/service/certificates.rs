@@ -1,0 +1,362 @@
+//! Issuing, finding and revoking certificates, each step in the registry before it is answered.
+
+use std::sync::Arc;
+
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Serialize;
+
+use super::issuance::{IssuanceRequest, IssueError, Issuer};
+use super::templates::sha256_hex;
+use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, require};
+use crate::registry::{
+    AuditRecord, CertificateQuery, CertificateRecord, RegistryError, Reservation, Role, Transition,
+};
+use crate::template::data::{MAX_DATA_BYTES, check_data};
+use crate::template::font::SourceFont;
+use crate::template::manifest::{FieldKind, Manifest};
+use crate::template::{Bundle, LicenceSerial};
+
+/// How the holder receives the licence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// Handed over at the bureau's window (窗口领取).
+    Window,
+    /// Posted to the holder (邮寄送达).
+    Mail,
+}
+
+impl Delivery {
+    fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Window => "window",
+            Delivery::Mail => "mail",
+        }
+    }
+}
+
+/// One certificate to issue from a template's active version.
+#[derive(Clone, Debug)]
+pub struct CertificateRequest {
+    pub template: String,
+    /// The data as the client sent it (a JSON object), checked byte for byte.
+    pub data: String,
+    pub delivery: Delivery,
+}
+
+/// A certificate committed to the registry, with the PDF that was archived.
+#[derive(Clone, Debug)]
+pub struct IssuedCertificate {
+    pub record: CertificateRecord,
+    pub pdf: Vec<u8>,
+    pub verification_url: String,
+}
+
+/// Attempts at a fresh serial before giving up (each collision is a 1-in-10^15 event).
+const SERIAL_ATTEMPTS: usize = 3;
+/// Longest revocation reason.
+const MAX_REASON_CHARS: usize = 500;
+
+impl Bureau {
+    /// Issues one certificate: the serial and an audit entry are committed before signing, and
+    /// the PDF, its hash and a second entry are committed before anything is returned.
+    pub async fn issue_certificate(
+        &self,
+        caller: &Identity,
+        request: CertificateRequest,
+    ) -> Result<IssuedCertificate, ServiceError> {
+        require(caller, &[Role::Issuer], "issue certificates")?;
+        if request.data.len() > MAX_DATA_BYTES {
+            return Err(ServiceError::invalid(
+                "certificate.invalid_data",
+                format!("the data is over {MAX_DATA_BYTES} bytes"),
+            ));
+        }
+        let template = self
+            .registry()
+            .active_template(&request.template)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "no approved template {:?} to issue from",
+                    request.template
+                ))
+            })?;
+        let bundle = self.bundle(&template.id, template.version).await?;
+        let _permit = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            Arc::clone(&self.issuing).acquire_owned(),
+        )
+        .await
+        .map_err(|_| ServiceError::Busy("the seal is busy; try again shortly".into()))?
+        .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
+
+        let (holder, credit_code) = {
+            let bundle = Arc::clone(&bundle);
+            let data = request.data.clone();
+            off_runtime(move || summarize(&bundle.manifest, data.as_bytes())).await??
+        };
+        let issued_at = bureau_now();
+        let mut reservation = Reservation {
+            serial: String::new(),
+            template_id: template.id.clone(),
+            template_version: template.version,
+            template_title: template.title.clone(),
+            data: request.data.clone(),
+            holder,
+            credit_code,
+            delivery: request.delivery.as_str().to_string(),
+            issuer: caller.actor(),
+            issued_at_ms: i64::try_from(issued_at.unix_timestamp_nanos() / 1_000_000)
+                .unwrap_or(i64::MAX),
+        };
+        let serial = self.reserve(&mut reservation, issued_at.date()).await?;
+        let signed = self
+            .sign_licence(bundle, &request.data, &serial, issued_at)
+            .await;
+        let licence = match signed {
+            Ok(licence) => licence,
+            Err(error) => {
+                self.record_abandoned(&reservation, &error).await;
+                return Err(error);
+            }
+        };
+        let sha256 = sha256_hex(&licence.pdf);
+        let audit = AuditRecord::new(
+            caller.actor(),
+            "certificate.issued",
+            serial.as_str(),
+            serde_json::json!({
+                "template": template.id,
+                "template_version": template.version,
+                "sha256": sha256,
+                "delivery": request.delivery.as_str(),
+            }),
+        );
+        self.registry()
+            .complete_issuance(serial.as_str(), &sha256, &licence.pdf, &audit, now_ms())
+            .await?;
+        metrics::counter!("oneseal_issuances_total").increment(1);
+        let record = CertificateRecord {
+            serial: serial.to_string(),
+            status: crate::registry::CertificateStatus::Issued,
+            sha256: Some(sha256),
+            template_id: reservation.template_id,
+            template_version: reservation.template_version,
+            template_title: reservation.template_title,
+            data: reservation.data,
+            holder: reservation.holder,
+            credit_code: reservation.credit_code,
+            delivery: reservation.delivery,
+            issuer: reservation.issuer,
+            issued_at_ms: reservation.issued_at_ms,
+            revoked_at_ms: None,
+            revoked_by: None,
+            revocation_reason: None,
+        };
+        Ok(IssuedCertificate {
+            record,
+            pdf: licence.pdf,
+            verification_url: licence.verification_url,
+        })
+    }
+
+    /// Takes a serial never used before, with the audit entry saying signing begins.
+    async fn reserve(
+        &self,
+        reservation: &mut Reservation,
+        date: time::Date,
+    ) -> Result<LicenceSerial, ServiceError> {
+        for _ in 0..SERIAL_ATTEMPTS {
+            let mut random = [0u8; 10];
+            SystemRandom::new()
+                .fill(&mut random)
+                .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
+            let serial = LicenceSerial::from_random(date, &random);
+            reservation.serial = serial.to_string();
+            let audit = AuditRecord::new(
+                reservation.issuer.clone(),
+                "certificate.signing",
+                serial.as_str(),
+                serde_json::json!({
+                    "template": reservation.template_id,
+                    "template_version": reservation.template_version,
+                    "data_sha256": sha256_hex(reservation.data.as_bytes()),
+                }),
+            );
+            match self
+                .registry()
+                .reserve_serial(reservation, &audit, now_ms())
+                .await
+            {
+                Ok(_) => return Ok(serial),
+                Err(RegistryError::Conflict(_)) => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(ServiceError::Internal(
+            "no unused serial after several attempts".into(),
+        ))
+    }
+
+    async fn sign_licence(
+        &self,
+        bundle: Arc<Bundle>,
+        data: &str,
+        serial: &LicenceSerial,
+        issued_at: time::OffsetDateTime,
+    ) -> Result<super::issuance::IssuedLicence, ServiceError> {
+        let signer = Arc::clone(&self.signer);
+        let image = self.seal_image.clone();
+        let data = data.to_string();
+        let request = IssuanceRequest {
+            serial: serial.clone(),
+            issued_at,
+            base_url: self.settings().base_url.clone(),
+        };
+        off_runtime(move || {
+            let mut issuer = Issuer::new(signer.as_ref())?;
+            if let Some(image) = image {
+                issuer = issuer.with_seal_image(image.as_ref().clone());
+            }
+            issuer.issue(&bundle, data.as_bytes(), &request)
+        })
+        .await?
+        .map_err(|error| match error {
+            IssueError::Data(problems) => ServiceError::Invalid {
+                code: "certificate.invalid_data",
+                message: format!(
+                    "the data does not fit the template ({} problem(s))",
+                    problems.len()
+                ),
+                problems,
+            },
+            other => ServiceError::Internal(format!("issuing {serial}: {other}")),
+        })
+    }
+
+    /// Best effort: the serial stays taken, and the trail says signing did not finish.
+    async fn record_abandoned(&self, reservation: &Reservation, error: &ServiceError) {
+        let audit = AuditRecord::new(
+            reservation.issuer.clone(),
+            "certificate.abandoned",
+            reservation.serial.clone(),
+            serde_json::json!({ "error": error.to_string() }),
+        );
+        if let Err(failure) = self.registry().record(&audit, now_ms()).await {
+            tracing::error!(serial = %reservation.serial, error = %failure, "cannot record an abandoned issuance");
+        }
+    }
+
+    pub async fn certificate(
+        &self,
+        caller: &Identity,
+        serial: &str,
+    ) -> Result<CertificateRecord, ServiceError> {
+        require(
+            caller,
+            &[Role::Issuer, Role::Admin, Role::Auditor],
+            "read certificates",
+        )?;
+        self.registry()
+            .certificate(serial)
+            .await?
+            .filter(|record| record.status != crate::registry::CertificateStatus::Signing)
+            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {serial}")))
+    }
+
+    /// The archived PDF, byte for byte as issued.
+    pub async fn certificate_pdf(
+        &self,
+        caller: &Identity,
+        serial: &str,
+    ) -> Result<Vec<u8>, ServiceError> {
+        require(
+            caller,
+            &[Role::Issuer, Role::Admin],
+            "download certificates",
+        )?;
+        self.registry()
+            .certificate_pdf(serial)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {serial}")))
+    }
+
+    pub async fn search_certificates(
+        &self,
+        caller: &Identity,
+        query: &CertificateQuery,
+    ) -> Result<Vec<CertificateRecord>, ServiceError> {
+        require(
+            caller,
+            &[Role::Issuer, Role::Admin, Role::Auditor],
+            "search certificates",
+        )?;
+        Ok(self.registry().search_certificates(query).await?)
+    }
+
+    pub async fn revoke_certificate(
+        &self,
+        caller: &Identity,
+        serial: &str,
+        reason: &str,
+    ) -> Result<CertificateRecord, ServiceError> {
+        require(caller, &[Role::Admin], "revoke certificates")?;
+        let reason = reason.trim();
+        if reason.is_empty()
+            || reason.chars().count() > MAX_REASON_CHARS
+            || reason.chars().any(|c| c.is_control() && c != '\n')
+        {
+            return Err(ServiceError::invalid(
+                "certificate.invalid_reason",
+                format!(
+                    "the reason must be 1–{MAX_REASON_CHARS} characters without control characters"
+                ),
+            ));
+        }
+        let audit = AuditRecord::new(
+            caller.actor(),
+            "certificate.revoked",
+            serial,
+            serde_json::json!({ "reason": reason }),
+        );
+        match self
+            .registry()
+            .revoke_certificate(serial, reason, &caller.actor(), &audit, now_ms())
+            .await?
+        {
+            Transition::Done(record) => {
+                metrics::counter!("oneseal_revocations_total").increment(1);
+                Ok(record)
+            }
+            Transition::NotFound => Err(ServiceError::NotFound(format!("no certificate {serial}"))),
+            Transition::Refused(why) => Err(ServiceError::Conflict(why)),
+        }
+    }
+}
+
+/// Checks the data and names its holder (the first text or multiline field in manifest order)
+/// and credit code, for search and the public page.
+fn summarize(manifest: &Manifest, data: &[u8]) -> Result<(String, Option<String>), ServiceError> {
+    let font = SourceFont::shipped()
+        .map_err(|e| ServiceError::Internal(format!("the shipped font: {e}")))?;
+    let values = check_data(manifest, data, font).map_err(|problems| ServiceError::Invalid {
+        code: "certificate.invalid_data",
+        message: format!(
+            "the data does not fit the template ({} problem(s))",
+            problems.len()
+        ),
+        problems,
+    })?;
+    let first = |wanted: &dyn Fn(FieldKind) -> bool| {
+        manifest
+            .fields
+            .iter()
+            .filter(|field| wanted(field.kind))
+            .find_map(|field| values.get(&field.name).map(str::to_string))
+    };
+    let holder =
+        first(&|kind| matches!(kind, FieldKind::Text | FieldKind::Multiline)).unwrap_or_default();
+    let credit_code = first(&|kind| kind == FieldKind::CreditCode);
+    Ok((holder, credit_code))
+}

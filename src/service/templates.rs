@@ -1,0 +1,196 @@
+//! Template bundles: departments upload, the admin approves, the bureau keeps the only copy.
+
+use std::sync::Arc;
+
+use super::{Bureau, Identity, ServiceError, now_ms, off_runtime, require};
+use crate::registry::{
+    AuditRecord, NewTemplate, Role, TemplateFiles, TemplateStatus, TemplateVersion, Transition,
+};
+use crate::template::Bundle;
+use crate::template::font::SourceFont;
+
+impl Bureau {
+    /// Stores an uploaded bundle, after the full bundle validation, as a pending version.
+    pub async fn submit_template(
+        &self,
+        caller: &Identity,
+        files: TemplateFiles,
+    ) -> Result<TemplateVersion, ServiceError> {
+        require(caller, &[Role::Department], "upload templates")?;
+        let checked = files.clone();
+        let bundle = off_runtime(move || load_bundle(&checked)).await??;
+        let manifest = &bundle.manifest;
+        if caller.department.as_deref() != Some(manifest.department.as_str()) {
+            return Err(ServiceError::Forbidden(format!(
+                "the bundle belongs to {}; this token may upload only for {}",
+                manifest.department,
+                caller.department.as_deref().unwrap_or("no department")
+            )));
+        }
+        let template = NewTemplate {
+            id: manifest.id.clone(),
+            title: manifest.title.clone(),
+            department: manifest.department.clone(),
+            label: manifest.version.clone(),
+            files,
+        };
+        let actor = caller.actor();
+        let audit = |version: i64| {
+            AuditRecord::new(
+                actor.clone(),
+                "template.submitted",
+                format!("template/{}/{version}", template.id),
+                serde_json::json!({
+                    "title": template.title,
+                    "department": template.department,
+                    "label": template.label,
+                    "blank_sha256": sha256_hex(&template.files.blank),
+                }),
+            )
+        };
+        Ok(self
+            .registry()
+            .submit_template(&template, &actor, audit, now_ms())
+            .await?)
+    }
+
+    /// Every version the caller may see: a department sees its own.
+    pub async fn templates(&self, caller: &Identity) -> Result<Vec<TemplateVersion>, ServiceError> {
+        let department = match caller.role {
+            Role::Department => Some(caller.department.as_deref().unwrap_or("")),
+            _ => None,
+        };
+        Ok(self.registry().templates(department).await?)
+    }
+
+    /// Approves a pending version, checking the bundle again; it becomes the issuable one.
+    pub async fn approve_template(
+        &self,
+        caller: &Identity,
+        id: &str,
+        version: i64,
+    ) -> Result<TemplateVersion, ServiceError> {
+        require(caller, &[Role::Admin], "approve templates")?;
+        let files = self
+            .registry()
+            .template_files(id, version)
+            .await?
+            .ok_or_else(|| not_found(id, version))?;
+        let bundle = off_runtime(move || load_bundle(&files)).await??;
+        let audit = AuditRecord::new(
+            caller.actor(),
+            "template.approved",
+            format!("template/{id}/{version}"),
+            serde_json::json!({ "title": bundle.manifest.title }),
+        );
+        match self
+            .registry()
+            .approve_template(id, version, &caller.actor(), &audit, now_ms())
+            .await?
+        {
+            Transition::Done(approved) => {
+                self.cache_bundle(id, version, Arc::new(bundle));
+                Ok(approved)
+            }
+            Transition::NotFound => Err(not_found(id, version)),
+            Transition::Refused(why) => Err(ServiceError::Conflict(why)),
+        }
+    }
+
+    /// The blank of a version. The submitting department may fetch it only while it is pending:
+    /// once approved, the bureau holds the only copy (原审批部门不再留存).
+    pub async fn template_blank(
+        &self,
+        caller: &Identity,
+        id: &str,
+        version: i64,
+    ) -> Result<Vec<u8>, ServiceError> {
+        require(
+            caller,
+            &[Role::Admin, Role::Department],
+            "download template blanks",
+        )?;
+        let template = self
+            .registry()
+            .template(id, version)
+            .await?
+            .ok_or_else(|| not_found(id, version))?;
+        if caller.role == Role::Department {
+            if caller.department.as_deref() != Some(template.department.as_str()) {
+                return Err(not_found(id, version));
+            }
+            if template.status != TemplateStatus::Pending {
+                return Err(ServiceError::Forbidden(
+                    "the template is approved: the bureau holds the only copy of its blank".into(),
+                ));
+            }
+        }
+        let files = self
+            .registry()
+            .template_files(id, version)
+            .await?
+            .ok_or_else(|| not_found(id, version))?;
+        Ok(files.blank)
+    }
+
+    /// The checked bundle of a stored version, loaded once per process.
+    pub(super) async fn bundle(&self, id: &str, version: i64) -> Result<Arc<Bundle>, ServiceError> {
+        if let Some(bundle) = self.cached_bundle(id, version) {
+            return Ok(bundle);
+        }
+        let files = self
+            .registry()
+            .template_files(id, version)
+            .await?
+            .ok_or_else(|| not_found(id, version))?;
+        let bundle = Arc::new(
+            off_runtime(move || load_bundle(&files))
+                .await?
+                .map_err(|e| {
+                    ServiceError::Internal(format!("stored template {id} v{version}: {e}"))
+                })?,
+        );
+        self.cache_bundle(id, version, Arc::clone(&bundle));
+        Ok(bundle)
+    }
+
+    fn cached_bundle(&self, id: &str, version: i64) -> Option<Arc<Bundle>> {
+        let bundles = self.bundles.lock().ok()?;
+        bundles.get(&(id.to_string(), version)).cloned()
+    }
+
+    fn cache_bundle(&self, id: &str, version: i64, bundle: Arc<Bundle>) {
+        if let Ok(mut bundles) = self.bundles.lock() {
+            bundles.insert((id.to_string(), version), bundle);
+        }
+    }
+}
+
+/// The templates issue's bundle validation, every problem listed.
+fn load_bundle(files: &TemplateFiles) -> Result<Bundle, ServiceError> {
+    let font = SourceFont::shipped()
+        .map_err(|e| ServiceError::Internal(format!("the shipped font: {e}")))?;
+    Bundle::load(
+        &files.manifest,
+        files.blank.clone(),
+        Some(&files.example),
+        font,
+    )
+    .map_err(|problems| ServiceError::Invalid {
+        code: "template.invalid",
+        message: format!(
+            "the template bundle is not valid ({} problem(s))",
+            problems.len()
+        ),
+        problems,
+    })
+}
+
+fn not_found(id: &str, version: i64) -> ServiceError {
+    ServiceError::NotFound(format!("no template {id} version {version}"))
+}
+
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    crate::registry::audit::hex(&sha2::Sha256::digest(bytes))
+}
