@@ -12,6 +12,8 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+pub mod service;
+
 pub const SETUP_HINT: &str = "run scripts/test (it installs the tools and generates the fixtures)";
 
 /// The freshly built `oneseal` binary.

@@ -1,0 +1,316 @@
+//! A real `oneseal serve` on loopback for the service tests: fresh data directory, SQLite or a
+//! fresh database on the test PostgreSQL server (`scripts/postgres-test-server`), tokens made
+//! with the real `oneseal token create`, and a blocking HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use tempfile::TempDir;
+
+use super::{SETUP_HINT, oneseal_binary, repo_root};
+
+/// Which registry the service runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Database {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the same test body on both registries: `both_databases!(name, body_fn);`.
+#[macro_export]
+macro_rules! both_databases {
+    ($($name:ident => $body:ident;)+) => {
+        mod sqlite {
+            $(#[test] fn $name() { super::$body($crate::common::service::Database::Sqlite) })+
+        }
+        mod postgres {
+            $(#[test] fn $name() { super::$body($crate::common::service::Database::Postgres) })+
+        }
+    };
+}
+
+/// The test PostgreSQL server's URL (a role that may create databases).
+pub fn postgres_admin_url() -> String {
+    std::env::var("ONESEAL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| panic!("ONESEAL_TEST_POSTGRES_URL is not set: {SETUP_HINT}"))
+}
+
+/// A new, empty database on the test server, named uniquely for this test.
+pub fn fresh_postgres_database() -> String {
+    let admin = postgres_admin_url();
+    let name = format!(
+        "oneseal_t{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    psql(&admin, &format!("CREATE DATABASE {name}"));
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    format!("{base}/{name}")
+}
+
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs one SQL command with psql; panics with its output on failure.
+pub fn psql(url: &str, sql: &str) -> String {
+    let output = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql])
+        .output()
+        .unwrap_or_else(|e| panic!("psql: {e}: {SETUP_HINT}"));
+    assert!(
+        output.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A running service and everything needed to restart it on the same registry.
+pub struct Service {
+    child: Option<Child>,
+    pub database: Database,
+    pub url: String,
+    pub data: TempDir,
+    /// `ONESEAL_DATABASE_URL` for PostgreSQL; SQLite lives in `data`.
+    pub database_url: Option<String>,
+    pub env: Vec<(String, String)>,
+    log: PathBuf,
+    client: Client,
+}
+
+impl Service {
+    pub fn start(database: Database) -> Service {
+        Service::start_with(database, &[])
+    }
+
+    /// Starts with extra environment (e.g. `ONESEAL_VERIFY_PER_MINUTE`).
+    pub fn start_with(database: Database, env: &[(&str, &str)]) -> Service {
+        let data = tempfile::tempdir().expect("temp dir");
+        let database_url = (database == Database::Postgres).then(fresh_postgres_database);
+        let log = data.path().join("serve.log");
+        let mut service = Service {
+            child: None,
+            database,
+            url: String::new(),
+            database_url,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            log,
+            data,
+            client: Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("HTTP client"),
+        };
+        service.launch();
+        service
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(oneseal_binary());
+        command.current_dir(self.data.path());
+        command.env_remove("ONESEAL_DATABASE_URL").env_remove("ONESEAL_CONFIG");
+        command.env("ONESEAL_DATA_DIR", self.data.path().join("data"));
+        if let Some(url) = &self.database_url {
+            command.env("ONESEAL_DATABASE_URL", url);
+        }
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command
+    }
+
+    /// Starts the process on a free port and waits until it listens.
+    fn launch(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = self
+            .command()
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start oneseal serve");
+        self.child = Some(child);
+        self.url = self.wait_listening();
+    }
+
+    fn wait_listening(&mut self) -> String {
+        let started = Instant::now();
+        let mut seen = 0;
+        loop {
+            let file = std::fs::File::open(&self.log).expect("log");
+            let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
+            // Only lines written by this launch count (the log is appended across restarts).
+            if let Some(url) = lines.iter().skip(seen).rev().find_map(|line| {
+                line.strip_prefix("oneseal: listening on ").map(str::to_string)
+            }) {
+                return url;
+            }
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("oneseal serve exited with {status}:\n{}", self.logs());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "oneseal serve did not start:\n{}",
+                self.logs()
+            );
+            seen = seen.max(lines.len().saturating_sub(5));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Everything the service wrote to stderr (all launches).
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the graceful stop; returns the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("service is running");
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().expect("wait for oneseal serve")
+    }
+
+    /// The process id, while running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Starts again on the same data and database.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.launch();
+    }
+
+    /// Runs an `oneseal` command against this service's registry.
+    pub fn oneseal(&self, args: &[&str]) -> super::Run {
+        super::run(self.command().args(args))
+    }
+
+    /// A new token made with `oneseal token create`.
+    pub fn token(&self, role: &str, department: Option<&str>, name: &str) -> String {
+        let mut args = vec!["token", "create", "--role", role, "--name", name];
+        if let Some(department) = department {
+            args.extend(["--department", department]);
+        }
+        let run = self.oneseal(&args);
+        assert!(run.ok(), "token create: {}", run.describe());
+        run.stdout.lines().last().expect("token line").trim().to_string()
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, format!("{}{path}", self.url));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(reqwest::Method::GET, path, token).send().expect("GET")
+    }
+
+    pub fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .expect("POST")
+    }
+
+    /// Uploads the bundle folder `dir` as a department.
+    pub fn upload_template(&self, token: &str, dir: &Path) -> Response {
+        let form = reqwest::blocking::multipart::Form::new()
+            .file("template.pdf", dir.join("template.pdf"))
+            .expect("template.pdf")
+            .file("template.toml", dir.join("template.toml"))
+            .expect("template.toml")
+            .file("example.json", dir.join("example.json"))
+            .expect("example.json");
+        self.request(reqwest::Method::POST, "/api/v1/templates", Some(token))
+            .multipart(form)
+            .send()
+            .expect("upload")
+    }
+
+    /// Uploads and approves a shipped template; returns its version.
+    pub fn install_template(&self, name: &str, department: &str) -> i64 {
+        let dept = self.token("department", Some(department), &format!("{department} uploader"));
+        let admin = self.token("admin", None, "template approver");
+        let uploaded = self.upload_template(&dept, &shipped_template(name));
+        assert_eq!(uploaded.status(), 201, "upload {name}: {:?}", uploaded.text());
+        let version = uploaded.json::<serde_json::Value>().expect("json")["version"]
+            .as_i64()
+            .expect("version");
+        let approved = self.request(
+            reqwest::Method::POST,
+            &format!("/api/v1/templates/{name}/versions/{version}/approve"),
+            Some(&admin),
+        )
+        .send()
+        .expect("approve");
+        assert_eq!(approved.status(), 200, "approve {name}: {:?}", approved.text());
+        version
+    }
+
+    /// Issues `template` with its shipped example data.
+    pub fn issue_example(&self, issuer: &str, template: &str) -> Response {
+        let data: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(shipped_template(template).join("example.json")).expect("example"),
+        )
+        .expect("example json");
+        self.post_json(
+            "/api/v1/certificates",
+            Some(issuer),
+            &serde_json::json!({ "template": template, "data": data, "delivery": "window" }),
+        )
+    }
+
+    /// `POST /api/v1/verify` with `pdf` as the body.
+    pub fn verify(&self, pdf: &[u8]) -> Response {
+        self.request(reqwest::Method::POST, "/api/v1/verify", None)
+            .header("content-type", "application/pdf")
+            .body(pdf.to_vec())
+            .send()
+            .expect("verify")
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill9();
+        if let Some(url) = &self.database_url
+            && let Some((_, name)) = url.rsplit_once('/')
+        {
+            let _ = Command::new("psql")
+                .args([&postgres_admin_url(), "-qAt", "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .output();
+        }
+    }
+}
+
+/// A bundle folder under `templates/`.
+pub fn shipped_template(name: &str) -> PathBuf {
+    repo_root().join("templates").join(name)
+}
+
+/// The decoded PDF of a 201 issuance body.
+pub fn issued_pdf(body: &serde_json::Value) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(body["pdf"].as_str().expect("pdf field"))
+        .expect("base64 pdf")
+}
