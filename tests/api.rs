@@ -1,5 +1,10 @@
 //! The seal service end to end, on a real server on loopback, on SQLite and on PostgreSQL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -43,9 +48,15 @@ fn whole_flow(database: Database) {
     assert_eq!(revoked.status(), 200);
     let verified: Value = service.verify(&pdf).json().unwrap();
     assert_eq!(verified["registry"]["status"], "revoked", "{verified}");
-    assert_eq!(verified["registry"]["revocation_reason"], "经营场所变更，原证收回");
+    assert_eq!(
+        verified["registry"]["revocation_reason"],
+        "经营场所变更，原证收回"
+    );
 
-    let page = service.get(&format!("/verify/{serial}"), None).text().unwrap();
+    let page = service
+        .get(&format!("/verify/{serial}"), None)
+        .text()
+        .unwrap();
     assert!(page.contains("已被撤销"), "{page}");
 
     let audit = service.oneseal(&["audit", "verify"]);

@@ -47,7 +47,9 @@ pub fn fresh_postgres_database() -> String {
         NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     );
     psql(&admin, &format!("CREATE DATABASE {name}"));
-    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(base, _)| base);
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base);
     format!("{base}/{name}")
 }
 
@@ -95,7 +97,10 @@ impl Service {
             database,
             url: String::new(),
             database_url,
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             log,
             data,
             client: Client::builder()
@@ -110,7 +115,9 @@ impl Service {
     fn command(&self) -> Command {
         let mut command = Command::new(oneseal_binary());
         command.current_dir(self.data.path());
-        command.env_remove("ONESEAL_DATABASE_URL").env_remove("ONESEAL_CONFIG");
+        command
+            .env_remove("ONESEAL_DATABASE_URL")
+            .env_remove("ONESEAL_CONFIG");
         command.env("ONESEAL_DATA_DIR", self.data.path().join("data"));
         if let Some(url) = &self.database_url {
             command.env("ONESEAL_DATABASE_URL", url);
@@ -148,11 +155,16 @@ impl Service {
             let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
             // Only lines written by this launch count (the log is appended across restarts).
             if let Some(url) = lines.iter().skip(seen).rev().find_map(|line| {
-                line.strip_prefix("oneseal: listening on ").map(str::to_string)
+                line.strip_prefix("oneseal: listening on ")
+                    .map(str::to_string)
             }) {
                 return url;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("oneseal serve exited with {status}:\n{}", self.logs());
             }
             assert!(
@@ -181,7 +193,9 @@ impl Service {
     /// SIGTERM, then waits for the graceful stop; returns the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("service is running");
-        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
         child.wait().expect("wait for oneseal serve")
     }
 
@@ -209,10 +223,20 @@ impl Service {
         }
         let run = self.oneseal(&args);
         assert!(run.ok(), "token create: {}", run.describe());
-        run.stdout.lines().last().expect("token line").trim().to_string()
+        run.stdout
+            .lines()
+            .last()
+            .expect("token line")
+            .trim()
+            .to_string()
     }
 
-    pub fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> RequestBuilder {
+    pub fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> RequestBuilder {
         let builder = self.client.request(method, format!("{}{path}", self.url));
         match token {
             Some(token) => builder.bearer_auth(token),
@@ -221,7 +245,9 @@ impl Service {
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> Response {
-        self.request(reqwest::Method::GET, path, token).send().expect("GET")
+        self.request(reqwest::Method::GET, path, token)
+            .send()
+            .expect("GET")
     }
 
     pub fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> Response {
@@ -248,21 +274,36 @@ impl Service {
 
     /// Uploads and approves a shipped template; returns its version.
     pub fn install_template(&self, name: &str, department: &str) -> i64 {
-        let dept = self.token("department", Some(department), &format!("{department} uploader"));
+        let dept = self.token(
+            "department",
+            Some(department),
+            &format!("{department} uploader"),
+        );
         let admin = self.token("admin", None, "template approver");
         let uploaded = self.upload_template(&dept, &shipped_template(name));
-        assert_eq!(uploaded.status(), 201, "upload {name}: {:?}", uploaded.text());
+        assert_eq!(
+            uploaded.status(),
+            201,
+            "upload {name}: {:?}",
+            uploaded.text()
+        );
         let version = uploaded.json::<serde_json::Value>().expect("json")["version"]
             .as_i64()
             .expect("version");
-        let approved = self.request(
-            reqwest::Method::POST,
-            &format!("/api/v1/templates/{name}/versions/{version}/approve"),
-            Some(&admin),
-        )
-        .send()
-        .expect("approve");
-        assert_eq!(approved.status(), 200, "approve {name}: {:?}", approved.text());
+        let approved = self
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/templates/{name}/versions/{version}/approve"),
+                Some(&admin),
+            )
+            .send()
+            .expect("approve");
+        assert_eq!(
+            approved.status(),
+            200,
+            "approve {name}: {:?}",
+            approved.text()
+        );
         version
     }
 
@@ -296,7 +337,12 @@ impl Drop for Service {
             && let Some((_, name)) = url.rsplit_once('/')
         {
             let _ = Command::new("psql")
-                .args([&postgres_admin_url(), "-qAt", "-c", &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")])
+                .args([
+                    &postgres_admin_url(),
+                    "-qAt",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
                 .output();
         }
     }
