@@ -66,3 +66,56 @@ fn pure_modules_do_no_io_and_read_no_clock() {
         offences.join("\n")
     );
 }
+
+/// Data flows one way (../shared/STYLE.md): `http` → `service` → `registry`, `seal` and the
+/// pure core. Nothing below imports anything above it, and only `http` knows axum.
+#[test]
+fn layers_import_only_downwards() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rules: [(&str, &[&str]); 4] = [
+        (
+            "src/registry",
+            &["crate::service", "crate::http", "axum", "tower"],
+        ),
+        ("src/service", &["crate::http", "axum", "tower"]),
+        (
+            "src/seal",
+            &[
+                "crate::service",
+                "crate::http",
+                "crate::registry",
+                "sqlx",
+                "axum",
+            ],
+        ),
+        (
+            "src/template",
+            &[
+                "crate::service",
+                "crate::http",
+                "crate::registry",
+                "crate::seal",
+            ],
+        ),
+    ];
+    let mut offences = Vec::new();
+    for (module, forbidden) in rules {
+        let mut files = Vec::new();
+        rust_files(&root.join(module), &mut files);
+        assert!(!files.is_empty(), "{module} has no files");
+        for file in files {
+            let text = std::fs::read_to_string(&file).expect("readable source");
+            let production = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for word in forbidden {
+                if production.contains(word) {
+                    offences.push(format!("{} uses {word}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        offences.is_empty(),
+        "a layer imports upwards:\n{}",
+        offences.join("\n")
+    );
+}

@@ -58,7 +58,10 @@ pub fn init_logging(format: &str, level: &str) -> anyhow::Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false);
+        .with_target(false)
+        // When stderr is gone (a closed pipe), tracing would report it with eprintln!, which
+        // panics inside the request being logged: drop the log line instead.
+        .log_internal_errors(false);
     match format {
         "json" => builder.json().flatten_event(true).init(),
         "text" => builder.with_ansi(false).init(),

@@ -148,6 +148,8 @@ pub fn router(state: AppState) -> Router {
     let mut router = api
         .merge(public)
         .fallback(|| async { StatusCode::NOT_FOUND })
+        // A panic becomes a 500 in the one error shape instead of a dropped connection.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(middleware::from_fn(request_context))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
