@@ -112,6 +112,32 @@ impl Service {
         service
     }
 
+    /// A second instance on the same PostgreSQL registry (its own data directory).
+    pub fn start_sharing(other: &Service, env: &[(&str, &str)]) -> Service {
+        let data = tempfile::tempdir().expect("temp dir");
+        let log = data.path().join("serve.log");
+        let mut service = Service {
+            child: None,
+            database: other.database,
+            url: String::new(),
+            database_url: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            log,
+            data,
+            client: other.client.clone(),
+        };
+        if let Some(url) = &other.database_url {
+            service
+                .env
+                .push(("ONESEAL_DATABASE_URL".into(), url.clone()));
+        }
+        service.launch();
+        service
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(oneseal_binary());
         command.current_dir(self.data.path());
