@@ -276,3 +276,58 @@ fn missing_input_file_is_refused() {
         &["no-such-input", "not found", "no such file"],
     );
 }
+
+/// No signature without a record: when the audit trail cannot be written, nothing is signed.
+#[test]
+fn nothing_is_signed_when_the_audit_trail_cannot_be_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let blocked = dir.path().join("not-a-directory");
+    std::fs::write(&blocked, b"a file where the data directory should be").expect("write");
+    let input = common::repo_root().join("docs/examples/approval-notice.pdf");
+    let output = dir.path().join("signed.pdf");
+    let keys = common::repo_root().join("keys-example");
+    let mut command = std::process::Command::new(common::oneseal_binary());
+    command
+        .arg("sign")
+        .arg(&input)
+        .arg("--out")
+        .arg(&output)
+        .arg("--keys")
+        .arg(&keys)
+        .env("ONESEAL_DATA_DIR", &blocked);
+    let result = common::run(&mut command);
+    assert_eq!(result.code, Some(2), "{}", result.describe());
+    assert!(
+        result.stderr.contains("audit") || result.stderr.contains("data directory"),
+        "{}",
+        result.describe()
+    );
+    assert!(
+        !output.exists(),
+        "a signed file was written without a record"
+    );
+
+    // With a writable trail the same command signs and leaves two entries that verify.
+    let trail = dir.path().join("trail");
+    let mut command = std::process::Command::new(common::oneseal_binary());
+    command
+        .arg("sign")
+        .arg(&input)
+        .arg("--out")
+        .arg(&output)
+        .arg("--keys")
+        .arg(&keys)
+        .env("ONESEAL_DATA_DIR", &trail);
+    let signed = common::run(&mut command);
+    assert!(signed.ok(), "{}", signed.describe());
+    let mut command = std::process::Command::new(common::oneseal_binary());
+    command
+        .args(["audit", "verify"])
+        .env("ONESEAL_DATA_DIR", &trail);
+    let audit = common::run(&mut command);
+    assert!(
+        audit.ok() && audit.stdout.contains("2 entries"),
+        "{}",
+        audit.describe()
+    );
+}

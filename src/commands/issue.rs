@@ -41,6 +41,9 @@ pub struct IssueArgs {
     /// Show this PNG (the bureau's seal artwork, with transparency) instead of the drawn seal.
     #[arg(long, value_name = "FILE.png")]
     seal_image: Option<PathBuf>,
+    /// Where the audit trail is recorded (the registry `oneseal serve` uses).
+    #[command(flatten)]
+    trail: super::config::CommonArgs,
 }
 
 /// Arguments of `oneseal template check`.
@@ -67,10 +70,20 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
         issuer = issuer.with_seal_image(image);
     }
     let request = IssuanceRequest {
-        serial,
+        serial: serial.clone(),
         issued_at: bureau_now()?,
         base_url: args.base_url,
     };
+    let trail = super::trail::ConsoleTrail::open(&args.trail)?;
+    trail.record(
+        "licence.signing",
+        serial.as_str(),
+        serde_json::json!({
+            "template": bundle.manifest.id,
+            "template_version": bundle.manifest.version,
+            "data_sha256": super::trail::sha256_hex(&data),
+        }),
+    )?;
     let issued = match issuer.issue(&bundle, &data, &request) {
         Ok(issued) => issued,
         Err(IssueError::Data(problems)) => {
@@ -85,6 +98,11 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
         }
         Err(error) => return Err(error).context("cannot issue the licence"),
     };
+    trail.record(
+        "licence.issued",
+        serial.as_str(),
+        serde_json::json!({ "sha256": super::trail::sha256_hex(&issued.pdf) }),
+    )?;
     write_atomically(&args.out, &issued.pdf)
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("{}", issued.serial);

@@ -6,6 +6,7 @@ pub mod issue;
 pub mod keygen;
 pub mod serve;
 pub mod sign;
+pub mod trail;
 pub mod verify;
 
 use std::fmt;
@@ -68,4 +69,14 @@ pub fn init_logging(format: &str, level: &str) -> anyhow::Result<()> {
         other => bail!("log format {other:?}: use json or text"),
     }
     Ok(())
+}
+
+/// The data directory holds the registry and maybe a seal: created readable by its owner only.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))
 }

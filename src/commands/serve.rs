@@ -46,7 +46,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
-    create_private_dir(&settings.data_dir)?;
+    super::create_private_dir(&settings.data_dir)?;
     let seal_dir = seal_directory(&settings)?;
     let signer = load_key_directory(&seal_dir)
         .with_context(|| format!("cannot load the seal from {}", seal_dir.display()))?;
@@ -137,16 +137,6 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     registry.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// The data directory holds the registry and maybe a seal: created readable by its owner only.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create the data directory {}", dir.display()))
 }
 
 /// The configured seal, or in development a seal of its own, made on first start.

@@ -40,6 +40,9 @@ pub struct SignArgs {
     /// Refuse inputs larger than this many bytes.
     #[arg(long, env = "ONESEAL_MAX_PDF_BYTES", default_value_t = Limits::default().max_input_bytes)]
     max_size: usize,
+    /// Where the audit trail is recorded (the registry `oneseal serve` uses).
+    #[command(flatten)]
+    trail: super::config::CommonArgs,
 }
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
@@ -58,8 +61,28 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
     request.certify = args.certify.then_some(DocMdpPermission::FormFilling);
     request.visible = args.visible;
     request.limits = limits;
+    let trail = super::trail::ConsoleTrail::open(&args.trail)?;
+    let input_sha256 = super::trail::sha256_hex(&input);
+    trail.record(
+        "document.signing",
+        &format!("document:{input_sha256}"),
+        serde_json::json!({
+            "input": args.input.display().to_string(),
+            "seal": signer.subject(),
+            "field": request.field_name,
+            "certify": args.certify,
+        }),
+    )?;
     let signed = sign_pdf(&input, &signer, &request)
         .with_context(|| format!("cannot sign {}", args.input.display()))?;
+    trail.record(
+        "document.signed",
+        &format!("document:{input_sha256}"),
+        serde_json::json!({
+            "output": args.out.display().to_string(),
+            "sha256": super::trail::sha256_hex(&signed),
+        }),
+    )?;
     write_atomically(&args.out, &signed)
         .with_context(|| format!("cannot write {}", args.out.display()))
 }

@@ -96,6 +96,9 @@ impl Registry {
             AnyConnectOptions::from_str(url).map_err(|e| RegistryError::Url(e.to_string()))?;
         let registry = match backend {
             Backend::Sqlite => {
+                // sqlx's SQLite migrator takes no lock: processes opening a new file at once
+                // would both create the schema. A file lock beside the database orders them.
+                let _opening = sqlite_open_lock(url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 SQLITE_MIGRATIONS.run(&write).await?;
                 let read = sqlite_pool(8).connect_with(options).await?;
@@ -258,6 +261,25 @@ fn sqlite_pool(connections: u32) -> AnyPoolOptions {
                 Ok(())
             })
         })
+}
+
+/// An exclusive lock on `<database>.lock`, held while the database is opened and migrated.
+fn sqlite_open_lock(url: &str) -> Result<Option<std::fs::File>> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(None);
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(format!("{path}.lock"))
+        .and_then(|file| file.lock().map(|()| file))
+        .map_err(|e| RegistryError::Database(format!("cannot lock {path}.lock: {e}")))?;
+    Ok(Some(lock))
 }
 
 fn audit_entry(row: &AnyRow) -> Result<AuditEntry> {

@@ -106,6 +106,11 @@ pub fn run(command: &mut Command) -> Run {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    // `sign` and `issue` record in the audit trail: each test process gets its own registry
+    // rather than ./data in the checkout, unless the test chose one.
+    if !command.get_envs().any(|(key, _)| key == "ONESEAL_DATA_DIR") {
+        command.env("ONESEAL_DATA_DIR", test_trail_dir());
+    }
     let output = command
         .stdin(std::process::Stdio::null())
         .output()
@@ -116,6 +121,11 @@ pub fn run(command: &mut Command) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         command: text,
     }
+}
+
+/// This test process's audit-trail directory (under the system temp dir).
+pub fn test_trail_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("oneseal-test-trail-{}", std::process::id()))
 }
 
 fn shell_word(arg: &OsStr) -> String {
