@@ -92,7 +92,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?;
     let metrics = install_metrics()?;
-    let state = AppState::new(Arc::new(bureau), settings.http.clone(), Some(metrics));
+    let bureau = Arc::new(bureau);
+    let state = AppState::new(Arc::clone(&bureau), settings.http.clone(), Some(metrics));
     let limits = Arc::clone(&state.limits);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -133,6 +134,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 .header_read_timeout(Duration::from_secs(10));
             server.serve(app).await?;
         }
+    }
+    // Connections are closed; issuances whose clients hung up may still be running.
+    if !bureau.finish_issuances(SHUTDOWN_GRACE).await {
+        tracing::error!("stopping with issuances still in flight after the grace period");
     }
     registry.close().await;
     tracing::info!("stopped");

@@ -106,7 +106,12 @@ pub struct Bureau {
     bundles: Mutex<HashMap<(String, i64), Arc<crate::template::Bundle>>>,
     verifications: Arc<tokio::sync::Semaphore>,
     issuing: Arc<tokio::sync::Semaphore>,
+    issuing_permits: usize,
 }
+
+/// Issuances signing at once per core: signing is CPU-bound, so a few more than the cores keeps
+/// them busy without a backlog of half-done work inside the process.
+const ISSUING_PER_CORE: usize = 2;
 
 impl Bureau {
     /// Puts the seal and the registry to work; the seal's own root is the verification anchor.
@@ -139,12 +144,20 @@ impl Bureau {
             verifications: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_concurrent_verifications.max(1),
             )),
-            // Signing is CPU-bound: a few more than the cores keeps them busy without a backlog
-            // of half-done work inside the process.
-            issuing: Arc::new(tokio::sync::Semaphore::new(workers * 2)),
+            issuing: Arc::new(tokio::sync::Semaphore::new(workers * ISSUING_PER_CORE)),
+            issuing_permits: workers * ISSUING_PER_CORE,
             settings,
             bundles: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Stops new issuances and waits (up to `grace`) for those in flight to commit, so a
+    /// shutdown never cuts one between its reservation and its record. Returns whether all did.
+    pub async fn finish_issuances(&self, grace: std::time::Duration) -> bool {
+        let permits = u32::try_from(self.issuing_permits).unwrap_or(u32::MAX);
+        let drained = tokio::time::timeout(grace, self.issuing.acquire_many(permits)).await;
+        self.issuing.close();
+        matches!(drained, Ok(Ok(_)))
     }
 
     pub fn registry(&self) -> &Registry {
