@@ -14,12 +14,13 @@ pub async fn health(State(state): State<AppState>) -> Response {
             Json(serde_json::json!({ "status": "ok", "audit_length": length })).into_response()
         }
         Err(error) => {
-            tracing::error!(%error, "health check: the registry does not answer");
-            (
+            let mut failure = super::ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable" })),
-            )
-                .into_response()
+                "registry.unavailable",
+                "the registry does not answer",
+            );
+            failure.cause = Some(error.to_string());
+            failure.into_response()
         }
     }
 }
