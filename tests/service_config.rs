@@ -173,6 +173,13 @@ fn production_refuses_development_example_plain_and_shared_keys() {
         ("ONESEAL_SEAL_KEYS", keys),
         passphrase,
     ];
+    refused(dir.path(), &env, "production needs base_url");
+    let env = [
+        ("ONESEAL_MODE", "production"),
+        ("ONESEAL_SEAL_KEYS", keys),
+        passphrase,
+        ("ONESEAL_BASE_URL", "https://zwfw.example.gov.cn/verify/"),
+    ];
     match serve(dir.path(), &["--listen", "127.0.0.1:0"], &env) {
         Started::Listening(child, _) => stop(child),
         Started::Exited(code, stderr) => {

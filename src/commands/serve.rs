@@ -52,6 +52,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot load the seal from {}", seal_dir.display()))?;
     if settings.mode == Mode::Production {
         refuse_unsafe_seal(&seal_dir, &signer)?;
+        if settings.base_url.is_none() {
+            bail!(
+                "production needs base_url (ONESEAL_BASE_URL): the public address every licence's QR code carries, e.g. https://zwfw.example.gov.cn/verify/"
+            );
+        }
         if settings.tls.is_none() {
             tracing::warn!("production without TLS: terminate TLS in front of this service");
         }
