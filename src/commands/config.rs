@@ -16,7 +16,8 @@ pub enum Mode {
     Production,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `oneseal.toml` as written (no `Debug`: `database_url` may carry a password).
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub mode: Option<Mode>,
@@ -74,7 +75,8 @@ pub struct LogSection {
 }
 
 /// The configuration every command that touches the registry resolves the same way.
-#[derive(Clone, Debug)]
+/// (No `Debug`: the database URL may carry a password.)
+#[derive(Clone)]
 pub struct Settings {
     pub mode: Mode,
     pub listen: String,
