@@ -101,7 +101,9 @@ impl Registry {
                 let _opening = sqlite_open_lock(url)?;
                 let write = sqlite_pool(1).connect_with(options.clone()).await?;
                 SQLITE_MIGRATIONS.run(&write).await?;
-                let read = sqlite_pool(8).connect_with(options).await?;
+                // Readers connect on first use: a console command that only appends opens one
+                // connection.
+                let read = sqlite_pool(8).connect_lazy_with(options);
                 Registry {
                     read,
                     write,
