@@ -73,7 +73,7 @@ fn the_qr_code_page_shows_the_licence_its_revocation_and_unknown_serials() {
     let dom = dump_dom(&url);
     for shown in [
         "证照已撤销",
-        "已被",
+        "该证照已被撤销，不再有效",
         "<strong class=\"status revoked\">已撤销</strong>",
         "撤销时间",
         "北京时间",
@@ -149,6 +149,7 @@ fn the_upload_page_says_in_plain_words_what_each_file_is() {
         write("valid.pdf", &valid.pdf),
         write("revoked.pdf", &withdrawn.pdf),
         write("tampered.pdf", &tampered),
+        write("appended.pdf", &with_unused_object_appended(&valid.pdf)),
         write(
             "not-a-pdf.pdf",
             "申请材料清单\n1. 营业执照复印件\n".as_bytes(),
@@ -161,7 +162,7 @@ fn the_upload_page_says_in_plain_words_what_each_file_is() {
     let pages = shown["pages"].as_array().unwrap();
     assert_eq!(pages.len(), paths.len(), "{shown}");
 
-    let expected: [(&str, &str, &[&str]); 6] = [
+    let expected: [(&str, &str, &[&str]); 7] = [
         (
             "valid",
             "证照有效",
@@ -181,6 +182,11 @@ fn the_upload_page_says_in_plain_words_what_each_file_is() {
             "failed",
             "无效：印章核验未通过",
             &["盖章之后被改动过", "不能作为有效证照使用", &valid.serial],
+        ),
+        (
+            "altered",
+            "与存档原件不一致",
+            &["电子印章本身完好", "请以本局存档的原件为准", &valid.serial],
         ),
         (
             "unreadable",
@@ -299,6 +305,35 @@ fn the_pages_work_within_the_content_security_policy_and_without_javascript() {
     assert!(!script.contains("innerHTML") && !script.contains("insertAdjacentHTML"));
 }
 
+#[test]
+fn visitors_over_the_rate_limit_are_told_to_wait_in_chinese() {
+    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_VERIFY_PER_MINUTE", "1")]);
+    assert_eq!(
+        service.get("/verify/20990101-ZZZZZZZZZZ", None).status(),
+        404
+    );
+    let limited = service.get("/verify/20990101-ZZZZZZZZZZ", None);
+    assert_eq!(limited.status(), 429);
+    let page = limited.text().unwrap();
+    assert!(
+        page.contains("查询过于频繁") && page.contains("lang=\"zh-CN\""),
+        "{page}"
+    );
+
+    let shots = TempDir::new().unwrap();
+    let shown = upload_through_the_page(&service, &[fixture("rl-basic.pdf")], shots.path());
+    let result = &shown["pages"][0];
+    assert_eq!(result["verdict"], "busy", "{shown}");
+    assert!(result["heading"].as_str().unwrap().contains("请求过于频繁"));
+    assert!(
+        result["text"]
+            .as_str()
+            .unwrap()
+            .contains("请稍等一分钟后再试")
+    );
+    assert_eq!(shown["page_errors"], json!([]), "{shown}");
+}
+
 /// A service with the food licence installed and tokens to issue and revoke.
 struct Bureau<'a> {
     service: &'a Service,
@@ -415,6 +450,49 @@ fn between<'t>(text: &'t str, start: &str, end: &str) -> &'t str {
         .find(end)
         .unwrap_or_else(|| panic!("{end:?} missing after {start:?}"));
     &text[from..from + to]
+}
+
+/// `pdf` with an incremental update that adds one object nothing refers to: the seal permits
+/// that (ISO 32000-2 §12.8.2.2), so the signature still verifies, yet the bytes are no longer
+/// the archived ones. Written for the classic cross-reference table and flat trailer the issuer
+/// writes.
+fn with_unused_object_appended(pdf: &[u8]) -> Vec<u8> {
+    let find_last = |needle: &[u8]| {
+        pdf.windows(needle.len())
+            .rposition(|w| w == needle)
+            .unwrap_or_else(|| panic!("{} missing", String::from_utf8_lossy(needle)))
+    };
+    let trailer = std::str::from_utf8(&pdf[find_last(b"trailer")..]).expect("an ASCII trailer");
+    let previous_xref: usize = between(trailer, "startxref", "%%EOF")
+        .trim()
+        .parse()
+        .unwrap();
+    let dictionary = between(trailer, "<<", ">>");
+    assert!(!dictionary.contains("<<"), "nested trailer: {dictionary}");
+    let mut size = 0;
+    let mut kept = String::new();
+    for entry in dictionary.split('/').filter(|e| !e.is_empty()) {
+        if let Some(value) = entry.strip_prefix("Size") {
+            size = value.trim().parse().unwrap();
+        } else if !entry.starts_with("Prev") {
+            kept.push('/');
+            kept.push_str(entry);
+        }
+    }
+    let mut out = pdf.to_vec();
+    out.push(b'\n');
+    let object = out.len();
+    out.extend(format!("{size} 0 obj\n(appended after issuance)\nendobj\n").as_bytes());
+    let xref = out.len();
+    out.extend(
+        format!(
+            "xref\n{size} 1\n{object:010} 00000 n \ntrailer\n<<{kept}/Prev {previous_xref}/Size {}>>\n\
+             startxref\n{xref}\n%%EOF\n",
+            size + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
 
 /// Debian's Chromium (`ONESEAL_CHROMIUM`, set by scripts/setup-test-env).

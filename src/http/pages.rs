@@ -102,7 +102,7 @@ fn certificate_html(certificate: &PublicCertificate) -> String {
             "证照已撤销",
             "已撤销",
             format!(
-                "<p>该证照已被{authority}撤销，不再有效。</p>\
+                "<p>该证照已被撤销，不再有效。</p>\
                  <dl class=\"facts compact\"><div><dt>撤销时间</dt><dd>{}</dd></div>\
                  <div><dt>撤销原因</dt><dd>{}</dd></div></dl>",
                 escape(&beijing_time(certificate.revoked_at_ms.unwrap_or(0))),
