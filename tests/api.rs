@@ -8,11 +8,14 @@
 
 mod common;
 
-use common::service::{Database, Service, issued_pdf};
+use common::service::{
+    Database, Service, bundle_parts, expect_error, issued_pdf, multipart_body, token_id,
+};
 use serde_json::{Value, json};
 
 both_databases! {
     whole_flow_upload_approve_issue_verify_revoke => whole_flow;
+    authorisation_matrix_every_endpoint_every_role => authorisation_matrix;
 }
 
 /// upload → approve → issue → verify (issued, matches archive) → revoke → verify shows revoked.
@@ -61,4 +64,235 @@ fn whole_flow(database: Database) {
 
     let audit = service.oneseal(&["audit", "verify"]);
     assert!(audit.ok(), "{}", audit.describe());
+}
+
+/// Who may call an endpoint.
+#[derive(Clone, Copy, Debug)]
+enum Access {
+    /// Anyone, with or without a token (a token, even a bad one, is ignored).
+    Public,
+    /// A valid token of one of these roles; other roles 403, no or bad token 401.
+    Roles(&'static [&'static str]),
+}
+
+/// What a request to the endpoint carries (always valid, so the allowed roles must succeed).
+#[derive(Clone, Copy, Debug)]
+enum Payload {
+    Nothing,
+    /// The shipped food-business-licence bundle, multipart.
+    Bundle,
+    /// `{template, data, delivery}` with the shipped example data.
+    Issuance,
+    /// `{reason}`.
+    Reason,
+    /// `{role, name}` of a new auditor token.
+    NewToken,
+    /// An issued licence, `application/pdf`.
+    Licence,
+}
+
+const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
+
+/// The authorisation policy as ONE table: method, path, who may call, what the request
+/// carries, the success status. Rows run in this order (each row's refused callers first, so a
+/// state change happens only once and only by an allowed role). Placeholders: `{template}`,
+/// `{pending}` (a version awaiting approval), `{serial}` (an issued certificate), `{revocable}`
+/// (another one, revoked by the row that allows it) and `{victim}` (a token to revoke).
+#[rustfmt::skip]
+const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
+    ("POST", "/api/v1/templates", Access::Roles(&["department"]), Payload::Bundle, 201),
+    ("GET", "/api/v1/templates", Access::Roles(EVERY_ROLE), Payload::Nothing, 200),
+    // The blank, while pending: its own department and the admin (before the approve row).
+    ("GET", "/api/v1/templates/{template}/versions/{pending}/template.pdf",
+        Access::Roles(&["department", "admin"]), Payload::Nothing, 200),
+    ("POST", "/api/v1/templates/{template}/versions/{pending}/approve",
+        Access::Roles(&["admin"]), Payload::Nothing, 200),
+    ("POST", "/api/v1/certificates", Access::Roles(&["issuer"]), Payload::Issuance, 201),
+    ("GET", "/api/v1/certificates", Access::Roles(&["issuer", "admin", "auditor"]),
+        Payload::Nothing, 200),
+    ("GET", "/api/v1/certificates/{serial}", Access::Roles(&["issuer", "admin", "auditor"]),
+        Payload::Nothing, 200),
+    ("GET", "/api/v1/certificates/{serial}/pdf", Access::Roles(&["issuer", "admin"]),
+        Payload::Nothing, 200),
+    ("POST", "/api/v1/certificates/{revocable}/revoke", Access::Roles(&["admin"]),
+        Payload::Reason, 200),
+    ("GET", "/api/v1/audit", Access::Roles(&["auditor"]), Payload::Nothing, 200),
+    ("GET", "/api/v1/audit/verify", Access::Roles(&["auditor"]), Payload::Nothing, 200),
+    ("POST", "/api/v1/tokens", Access::Roles(&["admin"]), Payload::NewToken, 201),
+    ("GET", "/api/v1/tokens", Access::Roles(&["admin"]), Payload::Nothing, 200),
+    ("POST", "/api/v1/tokens/{victim}/revoke", Access::Roles(&["admin"]), Payload::Nothing, 204),
+    ("POST", "/api/v1/verify", Access::Public, Payload::Licence, 200),
+    ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
+    ("GET", "/verify", Access::Public, Payload::Nothing, 200),
+    ("GET", "/verify/{serial}", Access::Public, Payload::Nothing, 200),
+    ("GET", "/healthz", Access::Public, Payload::Nothing, 200),
+    ("GET", "/metrics", Access::Public, Payload::Nothing, 200),
+    ("GET", "/api/v1/openapi.json", Access::Public, Payload::Nothing, 200),
+];
+
+const TEMPLATE: &str = "food-business-licence";
+const DEPARTMENT: &str = "市场监督管理局";
+
+/// Every endpoint against every role, no token and bad tokens: allowed callers succeed with the
+/// expected status, refused ones get exactly 403 `auth.forbidden`, and no, malformed, unknown,
+/// wrong-secret or revoked tokens get 401 with `WWW-Authenticate: Bearer`.
+fn authorisation_matrix(database: Database) {
+    let service = Service::start(database);
+    service.install_template(TEMPLATE, DEPARTMENT);
+    let roles: Vec<(&str, String)> = EVERY_ROLE
+        .iter()
+        .map(|role| {
+            let department = matches!(*role, "department" | "reviewer").then_some(DEPARTMENT);
+            (
+                *role,
+                service.token(role, department, &format!("matrix {role}")),
+            )
+        })
+        .collect();
+    let token = |role: &str| roles.iter().find(|(r, _)| *r == role).unwrap().1.clone();
+    let pending = service.upload_parts(Some(&token("department")), &bundle_parts(TEMPLATE));
+    assert_eq!(pending.status(), 201);
+    let pending = pending.json::<Value>().unwrap()["version"].to_string();
+    let issued: Vec<Value> = (0..2)
+        .map(|_| {
+            let response = service.issue_example(&token("issuer"), TEMPLATE);
+            assert_eq!(response.status(), 201);
+            response.json().unwrap()
+        })
+        .collect();
+    let licence = issued_pdf(&issued[0]);
+    let victim = service.token("auditor", None, "to be revoked by the matrix");
+    let revoked = service.token("issuer", None, "revoked before the matrix");
+    let revoke = service.oneseal(&["token", "revoke", token_id(&revoked)]);
+    assert!(revoke.ok(), "{}", revoke.describe());
+    let places = [
+        ("{template}", TEMPLATE.to_string()),
+        ("{pending}", pending.clone()),
+        (
+            "{serial}",
+            issued[0]["serial"].as_str().unwrap().to_string(),
+        ),
+        (
+            "{revocable}",
+            issued[1]["serial"].as_str().unwrap().to_string(),
+        ),
+        ("{victim}", token_id(&victim).to_string()),
+    ];
+    let unknown = format!("oneseal_0123456789abcdef_{}", "A".repeat(43));
+    let wrong_secret = format!("oneseal_{}_{}", token_id(&token("admin")), "A".repeat(43));
+    let unauthenticated: [(&str, Option<&str>); 5] = [
+        ("no token", None),
+        ("a malformed token", Some("not-a-token")),
+        ("an unknown token", Some(&unknown)),
+        ("the admin's id with a wrong secret", Some(&wrong_secret)),
+        ("a revoked token", Some(&revoked)),
+    ];
+
+    let mut checked = 0;
+    for &(method, template, access, payload, success) in MATRIX {
+        let path = places
+            .iter()
+            .fold(template.to_string(), |path, (from, to)| {
+                path.replace(from, to)
+            });
+        let send = |token: Option<&str>| {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let request = service.request(method, &path, token);
+            let request = match payload {
+                Payload::Nothing => request,
+                Payload::Bundle => {
+                    let (content_type, body) = multipart_body(&bundle_parts(TEMPLATE));
+                    request.header("content-type", content_type).body(body)
+                }
+                Payload::Issuance => request.json(&json!({
+                    "template": TEMPLATE,
+                    "data": Service::example_data(TEMPLATE),
+                    "delivery": "mail",
+                })),
+                Payload::Reason => request.json(&json!({ "reason": "许可事项注销" })),
+                Payload::NewToken => request.json(&json!({ "role": "auditor", "name": "审计 2" })),
+                Payload::Licence => request
+                    .header("content-type", "application/pdf")
+                    .body(licence.clone()),
+            };
+            request.send().unwrap()
+        };
+        let expect_success = |who: &str, response: reqwest::blocking::Response| {
+            let status = response.status().as_u16();
+            assert_eq!(
+                status,
+                success,
+                "{method} {path} as {who}: {:?}",
+                response.text()
+            );
+        };
+        match access {
+            Access::Public => {
+                for (who, token) in unauthenticated {
+                    expect_success(who, send(token));
+                }
+                for (role, token) in &roles {
+                    expect_success(role, send(Some(token)));
+                }
+            }
+            Access::Roles(allowed) => {
+                for (who, token) in unauthenticated {
+                    let response = send(token);
+                    let challenge = response
+                        .headers()
+                        .get("www-authenticate")
+                        .map(|v| v.to_str().unwrap().to_string());
+                    assert_eq!(
+                        challenge.as_deref(),
+                        Some("Bearer"),
+                        "{method} {path} as {who}"
+                    );
+                    expect_error(response, 401, "auth.unauthenticated");
+                }
+                let (permitted, refused): (Vec<_>, Vec<_>) =
+                    roles.iter().partition(|(role, _)| allowed.contains(role));
+                for (role, token) in refused {
+                    let error = expect_error(send(Some(token)), 403, "auth.forbidden");
+                    assert!(
+                        error["message"].as_str().unwrap().contains(role),
+                        "{method} {path} as {role}: {error}"
+                    );
+                }
+                for (role, token) in permitted {
+                    expect_success(role, send(Some(token)));
+                }
+            }
+        }
+        checked += unauthenticated.len() + roles.len();
+    }
+    assert_eq!(checked, MATRIX.len() * 10);
+
+    // Once approved, the submitting department no longer gets the blank; another department
+    // never learns that a template of someone else's exists.
+    let blank = format!("/api/v1/templates/{TEMPLATE}/versions/{pending}/template.pdf");
+    expect_error(
+        service.get(&blank, Some(&token("department"))),
+        403,
+        "auth.forbidden",
+    );
+    assert_eq!(service.get(&blank, Some(&token("admin"))).status(), 200);
+    let stranger = service.token("department", Some("住房和城乡建设局"), "另一个部门");
+    expect_error(service.get(&blank, Some(&stranger)), 404, "not_found");
+    let listed: Value = service
+        .get("/api/v1/templates", Some(&stranger))
+        .json()
+        .unwrap();
+    assert_eq!(listed["templates"], json!([]), "{listed}");
+    // The token revoked by the matrix is refused from now on.
+    expect_error(
+        service.get("/api/v1/audit", Some(&victim)),
+        401,
+        "auth.unauthenticated",
+    );
+    // Refusals changed nothing: the chain is whole.
+    let chain: Value = service
+        .get("/api/v1/audit/verify", Some(&token("auditor")))
+        .json()
+        .unwrap();
+    assert_eq!(chain["whole"], true, "{chain}");
 }

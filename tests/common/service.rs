@@ -386,3 +386,221 @@ pub fn issued_pdf(body: &serde_json::Value) -> Vec<u8> {
         .decode(body["pdf"].as_str().expect("pdf field"))
         .expect("base64 pdf")
 }
+
+/// The id of a token `oneseal_<id>_<secret>` (public: the audit trail and token list show it).
+pub fn token_id(token: &str) -> &str {
+    token
+        .strip_prefix("oneseal_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id)
+        .unwrap_or_else(|| panic!("not a token: {token}"))
+}
+
+/// The secret part of a token, which must never be shown again after its creation.
+pub fn token_secret(token: &str) -> &str {
+    token
+        .strip_prefix("oneseal_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(_, secret)| secret)
+        .unwrap_or_else(|| panic!("not a token: {token}"))
+}
+
+/// Runs one SQL statement on an SQLite database with python3's sqlite3 module; rows are printed
+/// one a line, columns joined by `|` (as `psql -At` prints them).
+const SQLITE_SCRIPT: &str = "\
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1], timeout=30)
+for row in con.execute(sys.argv[2]):
+    print('|'.join('' if c is None else str(c) for c in row))
+con.commit()
+";
+
+impl Service {
+    /// The embedded registry's file (SQLite only).
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data.path().join("data").join("oneseal.db")
+    }
+
+    /// Runs one SQL statement on the registry's database behind the service's back (tamper
+    /// tests): SQLite through python3's sqlite3 module, PostgreSQL through psql. Returns the rows,
+    /// one a line, columns joined by `|`.
+    pub fn sql(&self, sql: &str) -> String {
+        match (&self.database, &self.database_url) {
+            (Database::Postgres, Some(url)) => psql(url, sql),
+            _ => {
+                let output = Command::new("python3")
+                    .arg("-c")
+                    .arg(SQLITE_SCRIPT)
+                    .arg(self.sqlite_path())
+                    .arg(sql)
+                    .output()
+                    .unwrap_or_else(|e| panic!("python3: {e}: {SETUP_HINT}"));
+                assert!(
+                    output.status.success(),
+                    "sqlite3 {sql}: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                String::from_utf8_lossy(&output.stdout).into_owned()
+            }
+        }
+    }
+
+    /// `POST /api/v1/templates` with `parts` (name, bytes) as multipart/form-data.
+    pub fn upload_parts(&self, token: Option<&str>, parts: &[(&str, Vec<u8>)]) -> Response {
+        let (content_type, body) = multipart_body(parts);
+        self.request(reqwest::Method::POST, "/api/v1/templates", token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .expect("upload")
+    }
+
+    /// The shipped example data of `template`.
+    pub fn example_data(template: &str) -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(shipped_template(template).join("example.json")).expect("example"),
+        )
+        .expect("example json")
+    }
+
+    /// `GET /healthz` answers 200: the service is still up.
+    pub fn assert_healthy(&self) {
+        let health = self.get("/healthz", None);
+        assert_eq!(health.status(), 200, "{:?}", health.text());
+    }
+}
+
+/// The three parts of a shipped bundle, by multipart name.
+pub fn bundle_parts(name: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let dir = shipped_template(name);
+    ["template.pdf", "template.toml", "example.json"]
+        .into_iter()
+        .map(|part| (part, std::fs::read(dir.join(part)).expect("bundle part")))
+        .collect()
+}
+
+/// A multipart/form-data body made by hand: hostile tests control every part, and the body goes
+/// out whole (reqwest's streamed forms fail on the client side when the server answers early).
+pub fn multipart_body(parts: &[(&str, Vec<u8>)]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "oneseal-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, bytes) in parts {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// Checks a failure has the one error shape — `{"error": {"code", "message", "request_id"}}`
+/// (plus `problems` when listed), the `x-request-id` header equal to the body's — the expected
+/// status and code (a code ending in `.` matches any code under it), and a safe message.
+/// Returns the `error` object.
+pub fn expect_error(response: Response, status: u16, code: &str) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let text = response.text().expect("error body");
+    assert_eq!(got, status, "status (wanted {status} {code}): {text}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type:?}: {text}"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"));
+    let object = body.as_object().expect("error body is an object");
+    assert_eq!(object.len(), 1, "only `error` at the top: {text}");
+    let error = body["error"].as_object().expect("`error` object");
+    for key in error.keys() {
+        assert!(
+            ["code", "message", "problems", "request_id"].contains(&key.as_str()),
+            "unexpected key {key}: {text}"
+        );
+    }
+    let got_code = error["code"].as_str().expect("code");
+    if code.ends_with('.') {
+        assert!(
+            got_code.starts_with(code),
+            "code {got_code}, wanted {code}*: {text}"
+        );
+    } else {
+        assert_eq!(got_code, code, "{text}");
+    }
+    let message = error["message"].as_str().expect("message");
+    assert!(!message.trim().is_empty(), "empty message: {text}");
+    assert_safe_message(message);
+    if let Some(problems) = error.get("problems") {
+        for problem in problems.as_array().expect("problems array") {
+            assert_safe_message(problem["message"].as_str().expect("problem message"));
+            assert!(problem["place"].is_string(), "problem place: {text}");
+        }
+    }
+    let request_id = error["request_id"].as_str().expect("request_id");
+    assert!(!request_id.is_empty(), "empty request id: {text}");
+    assert_eq!(
+        header_id.as_deref(),
+        Some(request_id),
+        "x-request-id: {text}"
+    );
+    body["error"].clone()
+}
+
+/// A message for a client names what was wrong in the request, never our internals: no Rust
+/// type paths or type names, SQL, server file paths or stack traces.
+pub fn assert_safe_message(message: &str) {
+    let lower = message.to_lowercase();
+    for internal in [
+        "::",
+        "src/",
+        ".rs:",
+        "/tmp/",
+        "/home/",
+        "/work/",
+        "/root/",
+        "/usr/",
+        "/var/",
+        "panicked",
+        "backtrace",
+        "stack backtrace",
+        "sqlx",
+        "sqlite",
+        "postgres",
+        "select ",
+        "insert ",
+        "update ",
+        "delete from",
+        " where ",
+        "struct ",
+        "`i64`",
+        "`u64`",
+        "`usize`",
+        "`string`",
+        "option<",
+        "vec<",
+        "box<",
+        "rawvalue",
+        "error {",
+        "kind:",
+    ] {
+        assert!(
+            !lower.contains(internal),
+            "message shows internals ({internal:?}): {message}"
+        );
+    }
+}
