@@ -105,23 +105,51 @@ pub fn entry_hash(
     hasher.finalize().into()
 }
 
-/// Where the chain first stops holding.
+/// Where the chain first stops holding; each message names the first entry in question.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChainBreak {
-    #[error("entry {found} follows entry {expected_after}: entries are missing or out of order")]
+    #[error("{}", gap_message(*expected_after, *found))]
     Gap { expected_after: i64, found: i64 },
     #[error("entry {0} does not link to the hash of the entry before it")]
     Link(i64),
     #[error("entry {0} was altered: its contents do not match its hash")]
     Altered(i64),
-    #[error(
-        "the chain head says {head_length} entries ending in {head_hash}, but {length} were found"
-    )]
+    /// The stored head (length and hash of the last entry) disagrees with the entries: the last
+    /// ones were removed, the head was moved back (`length` is then the last entry found past
+    /// it), or the head or the last entry was rewritten.
+    #[error("{}", head_message(*head_length, head_hash, *length))]
     Head {
         head_length: i64,
         head_hash: String,
         length: i64,
     },
+}
+
+fn gap_message(expected_after: i64, found: i64) -> String {
+    if found > expected_after + 1 {
+        format!(
+            "entry {} is missing: entry {found} follows entry {expected_after}",
+            expected_after + 1
+        )
+    } else {
+        format!("entry {found} is out of order: it follows entry {expected_after}")
+    }
+}
+
+fn head_message(head_length: i64, head_hash: &str, length: i64) -> String {
+    match length.cmp(&head_length) {
+        std::cmp::Ordering::Less => format!(
+            "entry {} is missing: the chain ends at entry {length} but its head says {head_length} entries",
+            length + 1
+        ),
+        std::cmp::Ordering::Greater => format!(
+            "entry {} lies beyond the chain head ({head_length} entries): the head was moved back",
+            head_length + 1
+        ),
+        std::cmp::Ordering::Equal => format!(
+            "the chain head does not match entry {length}: its hash {head_hash} is not that entry's"
+        ),
+    }
 }
 
 /// Checks entries one at a time, in order, carrying only the last link.
@@ -269,12 +297,17 @@ mod tests {
     fn a_removed_entry_is_a_gap() {
         let mut entries = chain(5);
         entries.remove(1);
+        let broken = verify(&entries).unwrap_err();
         assert_eq!(
-            verify(&entries),
-            Err(ChainBreak::Gap {
+            broken,
+            ChainBreak::Gap {
                 expected_after: 1,
                 found: 3
-            })
+            }
+        );
+        assert!(
+            broken.to_string().starts_with("entry 2 is missing"),
+            "{broken}"
         );
     }
 
@@ -285,10 +318,17 @@ mod tests {
         for entry in &entries[..4] {
             verifier.push(entry).unwrap();
         }
-        assert!(matches!(
-            verifier.finish(5, &entries[4].hash),
-            Err(ChainBreak::Head { length: 4, .. })
-        ));
+        let broken = verifier.finish(5, &entries[4].hash).unwrap_err();
+        assert!(matches!(broken, ChainBreak::Head { length: 4, .. }));
+        assert!(
+            broken.to_string().starts_with("entry 5 is missing"),
+            "{broken}"
+        );
+        let rewritten = verifier.finish(4, &entries[0].hash).unwrap_err();
+        assert!(
+            rewritten.to_string().contains("does not match entry 4"),
+            "{rewritten}"
+        );
     }
 
     #[test]

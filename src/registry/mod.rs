@@ -240,6 +240,22 @@ impl Registry {
                 }
             }
         }
+        // An append writes its entry and the head in one transaction, so an entry past the head
+        // (read together, in one statement) means the head was moved back to hide it.
+        let row = sqlx::query(
+            "SELECT (SELECT MAX(sequence) FROM audit), (SELECT length FROM audit_head WHERE id = 1)",
+        )
+        .fetch_one(&self.read)
+        .await?;
+        let last: Option<i64> = row.try_get(0)?;
+        let current_length: i64 = row.try_get(1)?;
+        if let Some(last) = last.filter(|last| *last > current_length) {
+            return Ok(Err(ChainBreak::Head {
+                head_length: current_length,
+                head_hash: audit::hex(&head_hash),
+                length: last,
+            }));
+        }
         Ok(verifier.finish(head_length, &head_hash))
     }
 }
