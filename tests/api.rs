@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 both_databases! {
     whole_flow_upload_approve_issue_verify_revoke => whole_flow;
     authorisation_matrix_every_endpoint_every_role => authorisation_matrix;
+    audit_trail_records_every_change_and_detects_tampering => audit_trail;
 }
 
 /// upload → approve → issue → verify (issued, matches archive) → revoke → verify shows revoked.
@@ -295,4 +296,260 @@ fn authorisation_matrix(database: Database) {
         .json()
         .unwrap();
     assert_eq!(chain["whole"], true, "{chain}");
+}
+
+/// Every state change leaves exactly its audit entries, in order, and refusals leave none; the
+/// chain verifies over the API and with `oneseal audit verify`, and each kind of tampering with
+/// the database behind the service's back is caught, naming the first broken entry.
+fn audit_trail(database: Database) {
+    let service = Service::start(database);
+    let department = service.token("department", Some(DEPARTMENT), "审计 部门");
+    let admin = service.token("admin", None, "审计 管理员");
+    let issuer = service.token("issuer", None, "审计 窗口");
+    let auditor = service.token("auditor", None, "审计 审计员");
+    let by = |token: &str| format!("token:{} (", token_id(token));
+
+    let uploaded = service.upload_parts(Some(&department), &bundle_parts(TEMPLATE));
+    assert_eq!(uploaded.status(), 201);
+    let version = uploaded.json::<Value>().unwrap()["version"]
+        .as_i64()
+        .unwrap();
+    let subject = format!("template/{TEMPLATE}/{version}");
+    let approve = format!("/api/v1/templates/{TEMPLATE}/versions/{version}/approve");
+    let post = |path: &str, token: &str| {
+        service
+            .request(reqwest::Method::POST, path, Some(token))
+            .send()
+            .unwrap()
+    };
+    expect_error(post(&approve, &issuer), 403, "auth.forbidden");
+    assert_eq!(post(&approve, &admin).status(), 200);
+    expect_error(post(&approve, &admin), 409, "conflict");
+
+    let issued = service.issue_example(&issuer, TEMPLATE);
+    assert_eq!(issued.status(), 201);
+    let issued: Value = issued.json().unwrap();
+    let serial = issued["serial"].as_str().unwrap().to_string();
+    let mut bad_data = Service::example_data(TEMPLATE);
+    bad_data["valid_until"] = json!("明年");
+    let refused = service.post_json(
+        "/api/v1/certificates",
+        Some(&issuer),
+        &json!({ "template": TEMPLATE, "data": bad_data }),
+    );
+    expect_error(refused, 422, "certificate.invalid_data");
+    expect_error(
+        service.issue_example(&admin, TEMPLATE),
+        403,
+        "auth.forbidden",
+    );
+    assert_eq!(service.verify(&issued_pdf(&issued)).status(), 200);
+
+    let revoke = format!("/api/v1/certificates/{serial}/revoke");
+    let reason = json!({ "reason": "持证主体申请注销" });
+    expect_error(
+        service.post_json(&revoke, Some(&issuer), &reason),
+        403,
+        "auth.forbidden",
+    );
+    assert_eq!(
+        service.post_json(&revoke, Some(&admin), &reason).status(),
+        200
+    );
+    expect_error(
+        service.post_json(&revoke, Some(&admin), &reason),
+        409,
+        "conflict",
+    );
+
+    let created = service.post_json(
+        "/api/v1/tokens",
+        Some(&admin),
+        &json!({ "role": "issuer", "name": "窗口 2" }),
+    );
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().unwrap();
+    let created_id = created["id"].as_str().unwrap().to_string();
+    let revoke_token = format!("/api/v1/tokens/{created_id}/revoke");
+    assert_eq!(post(&revoke_token, &admin).status(), 204);
+    expect_error(post(&revoke_token, &admin), 409, "conflict");
+    expect_error(
+        service.post_json(
+            "/api/v1/tokens",
+            Some(&auditor),
+            &json!({ "role": "admin", "name": "x" }),
+        ),
+        403,
+        "auth.forbidden",
+    );
+
+    let console = "console".to_string();
+    let expected: Vec<(&str, String, String)> = vec![
+        (
+            "token.created",
+            format!("token:{}", token_id(&department)),
+            console.clone(),
+        ),
+        (
+            "token.created",
+            format!("token:{}", token_id(&admin)),
+            console.clone(),
+        ),
+        (
+            "token.created",
+            format!("token:{}", token_id(&issuer)),
+            console.clone(),
+        ),
+        (
+            "token.created",
+            format!("token:{}", token_id(&auditor)),
+            console,
+        ),
+        ("template.submitted", subject.clone(), by(&department)),
+        ("template.approved", subject, by(&admin)),
+        ("certificate.signing", serial.clone(), by(&issuer)),
+        ("certificate.issued", serial.clone(), by(&issuer)),
+        ("certificate.revoked", serial, by(&admin)),
+        ("token.created", format!("token:{created_id}"), by(&admin)),
+        ("token.revoked", format!("token:{created_id}"), by(&admin)),
+    ];
+    let trail: Value = service
+        .get("/api/v1/audit?limit=1000", Some(&auditor))
+        .json()
+        .unwrap();
+    let entries = trail["entries"].as_array().unwrap();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    let wanted: Vec<&str> = expected.iter().map(|(action, _, _)| *action).collect();
+    assert_eq!(actions, wanted, "{trail:#}");
+    assert_eq!(trail["length"], json!(expected.len()));
+    let mut previous = "0".repeat(64);
+    for (index, (entry, (action, subject, actor))) in entries.iter().zip(&expected).enumerate() {
+        assert_eq!(entry["sequence"], json!(index + 1), "{entry}");
+        assert_eq!(
+            entry["subject"].as_str().unwrap(),
+            subject,
+            "{action}: {entry}"
+        );
+        assert!(
+            entry["actor"].as_str().unwrap().starts_with(actor.as_str()),
+            "{action}: {entry}"
+        );
+        assert_eq!(
+            entry["previous_hash"].as_str().unwrap(),
+            previous,
+            "{entry}"
+        );
+        previous = entry["hash"].as_str().unwrap().to_string();
+    }
+    let details = |index: usize| -> Value {
+        serde_json::from_str(entries[index]["details"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(details(7)["sha256"], issued["sha256"]);
+    assert_eq!(details(8)["reason"], "持证主体申请注销");
+
+    let length = expected.len();
+    assert_chain(&service, &auditor, Ok(&format!("{length} entries")));
+    let last = length;
+    let before_last = length - 1;
+    // (what is done, the SQL doing it, the SQL undoing it, what verification must say)
+    let tampering: Vec<(&str, Vec<String>, Vec<String>, String)> = vec![
+        (
+            "one entry's details changed",
+            vec!["UPDATE audit SET details = details || ' ' WHERE sequence = 6".into()],
+            vec![
+                "UPDATE audit SET details = substr(details, 1, length(details) - 1) \
+                 WHERE sequence = 6"
+                    .into(),
+            ],
+            "entry 6 was altered".into(),
+        ),
+        (
+            "an entry deleted",
+            vec![
+                "CREATE TABLE audit_saved AS SELECT * FROM audit WHERE sequence = 7".into(),
+                "DELETE FROM audit WHERE sequence = 7".into(),
+            ],
+            vec![
+                "INSERT INTO audit SELECT * FROM audit_saved".into(),
+                "DROP TABLE audit_saved".into(),
+            ],
+            "entry 7 is missing".into(),
+        ),
+        (
+            "the last entry deleted",
+            vec![
+                format!("CREATE TABLE audit_saved AS SELECT * FROM audit WHERE sequence = {last}"),
+                format!("DELETE FROM audit WHERE sequence = {last}"),
+            ],
+            vec![
+                "INSERT INTO audit SELECT * FROM audit_saved".into(),
+                "DROP TABLE audit_saved".into(),
+            ],
+            format!("entry {last} is missing"),
+        ),
+        (
+            "the head's hash replaced",
+            vec!["UPDATE audit_head SET hash = (SELECT hash FROM audit WHERE sequence = 1)".into()],
+            vec![format!(
+                "UPDATE audit_head SET hash = (SELECT hash FROM audit WHERE sequence = {last})"
+            )],
+            format!("does not match entry {last}"),
+        ),
+        (
+            "the head moved back over the last entry",
+            vec![format!(
+                "UPDATE audit_head SET length = {before_last}, \
+                 hash = (SELECT hash FROM audit WHERE sequence = {before_last})"
+            )],
+            vec![format!(
+                "UPDATE audit_head SET length = {last}, \
+                 hash = (SELECT hash FROM audit WHERE sequence = {last})"
+            )],
+            format!("entry {last} lies beyond the chain head"),
+        ),
+    ];
+    for (what, tamper, undo, named) in &tampering {
+        for sql in tamper {
+            service.sql(sql);
+        }
+        assert_chain(&service, &auditor, Err(named));
+        for sql in undo {
+            service.sql(sql);
+        }
+        assert_chain(&service, &auditor, Ok(&format!("{length} entries")));
+        eprintln!("caught: {what}");
+    }
+}
+
+/// `oneseal audit verify` and `GET /api/v1/audit/verify` agree: whole (exit 0, saying `whole`)
+/// or broken (exit 1, naming `broken`).
+fn assert_chain(service: &Service, auditor: &str, expected: Result<&str, &str>) {
+    let run = service.oneseal(&["audit", "verify"]);
+    let answer: Value = service
+        .get("/api/v1/audit/verify", Some(auditor))
+        .json()
+        .unwrap();
+    match expected {
+        Ok(whole) => {
+            assert_eq!(run.code, Some(0), "{}", run.describe());
+            assert!(run.stdout.contains(whole), "{}", run.describe());
+            assert_eq!(answer["whole"], true, "{answer}");
+        }
+        Err(broken) => {
+            assert_eq!(run.code, Some(1), "{}", run.describe());
+            assert!(
+                run.stdout.contains(broken),
+                "wanted {broken:?}: {}",
+                run.describe()
+            );
+            assert_eq!(answer["whole"], false, "{answer}");
+            assert!(
+                answer["first_break"].as_str().unwrap().contains(broken),
+                "wanted {broken:?}: {answer}"
+            );
+        }
+    }
 }
