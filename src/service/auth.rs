@@ -116,7 +116,10 @@ pub async fn revoke_token(registry: &Registry, id: &str, actor: &str) -> Result<
     );
     match registry.revoke_token(id, &audit, now_ms()).await? {
         Transition::Done(()) => Ok(()),
-        Transition::NotFound => Err(ServiceError::NotFound(format!("no token with id {id}"))),
+        Transition::NotFound => Err(ServiceError::NotFound(format!(
+            "no token with id {}",
+            super::quoted(id)
+        ))),
         Transition::Refused(why) => Err(ServiceError::Conflict(why)),
     }
 }

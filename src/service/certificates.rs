@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::issuance::{IssuanceRequest, IssueError, Issuer};
 use super::templates::sha256_hex;
-use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, require};
+use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, quoted, require};
 use crate::registry::{
     AuditRecord, CertificateQuery, CertificateRecord, RegistryError, Reservation, Role, Transition,
 };
@@ -78,8 +78,8 @@ impl Bureau {
             .await?
             .ok_or_else(|| {
                 ServiceError::NotFound(format!(
-                    "no approved template {:?} to issue from",
-                    request.template
+                    "no approved template {} to issue from",
+                    quoted(&request.template)
                 ))
             })?;
         let bundle = self.bundle(&template.id, template.version).await?;
@@ -262,7 +262,7 @@ impl Bureau {
             .certificate(serial)
             .await?
             .filter(|record| record.status != crate::registry::CertificateStatus::Signing)
-            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {serial}")))
+            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
     }
 
     /// The archived PDF, byte for byte as issued.
@@ -279,7 +279,7 @@ impl Bureau {
         self.registry()
             .certificate_pdf(serial)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {serial}")))
+            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
     }
 
     pub async fn search_certificates(
@@ -329,7 +329,10 @@ impl Bureau {
                 metrics::counter!("oneseal_revocations_total").increment(1);
                 Ok(record)
             }
-            Transition::NotFound => Err(ServiceError::NotFound(format!("no certificate {serial}"))),
+            Transition::NotFound => Err(ServiceError::NotFound(format!(
+                "no certificate {}",
+                quoted(serial)
+            ))),
             Transition::Refused(why) => Err(ServiceError::Conflict(why)),
         }
     }

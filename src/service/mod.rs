@@ -225,6 +225,17 @@ pub fn require(identity: &Identity, roles: &[Role], doing: &str) -> Result<(), S
     }
 }
 
+/// A caller-supplied name (serial, template id, token id) for an error message: quoted, control
+/// characters escaped and cut to a few dozen characters, so a hostile path cannot fill the answer.
+pub fn quoted(text: &str) -> String {
+    const SHOWN: usize = 40;
+    let mut shown: String = text.chars().take(SHOWN).collect();
+    if text.chars().nth(SHOWN).is_some() {
+        shown.push('…');
+    }
+    format!("{shown:?}")
+}
+
 /// Now, in Unix milliseconds.
 pub fn now_ms() -> i64 {
     let now = OffsetDateTime::now_utc();

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Bureau, Identity, ServiceError, now_ms, off_runtime, require};
+use super::{Bureau, Identity, ServiceError, now_ms, off_runtime, quoted, require};
 use crate::registry::{
     AuditRecord, NewTemplate, Role, TemplateFiles, TemplateStatus, TemplateVersion, Transition,
 };
@@ -187,7 +187,7 @@ fn load_bundle(files: &TemplateFiles) -> Result<Bundle, ServiceError> {
 }
 
 fn not_found(id: &str, version: i64) -> ServiceError {
-    ServiceError::NotFound(format!("no template {id} version {version}"))
+    ServiceError::NotFound(format!("no template {} version {version}", quoted(id)))
 }
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
