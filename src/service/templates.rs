@@ -27,6 +27,17 @@ impl Bureau {
                 caller.department.as_deref().unwrap_or("no department")
             )));
         }
+        // A template id belongs to the department that first submitted it: another department
+        // cannot add versions to it, and so cannot replace what the bureau issues under it.
+        if let Some(first) = self.registry().template(&manifest.id, 1).await?
+            && first.department != manifest.department
+        {
+            return Err(ServiceError::Forbidden(format!(
+                "template {} belongs to {}; choose another id",
+                quoted(&manifest.id),
+                first.department
+            )));
+        }
         let template = NewTemplate {
             id: manifest.id.clone(),
             title: manifest.title.clone(),
