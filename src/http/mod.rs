@@ -303,16 +303,18 @@ async fn foreign_error(response: Response, id: &str) -> Response {
     )
 }
 
-/// The caller proven by `Authorization: Bearer <token>`; 401 without one.
+/// The caller proven by `Authorization: Bearer <token>`; 401 without one, and with more than
+/// one (a proxy and the service could otherwise each read a different one).
 pub struct Caller(pub Identity);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
+        let mut values = parts.headers.get_all(header::AUTHORIZATION).iter();
+        let (first, second) = (values.next(), values.next());
+        let token = first
+            .filter(|_| second.is_none())
             .and_then(|value| value.to_str().ok())
             .and_then(|value| {
                 let (scheme, token) = value.split_once(' ')?;
