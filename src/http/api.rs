@@ -2,10 +2,12 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -26,8 +28,23 @@ const BUNDLE_PARTS: [&str; 3] = ["template.pdf", "template.toml", "example.json"
 pub async fn submit_template(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    multipart: Multipart,
+    headers: HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
+    let multipart = multipart.map_err(|_| {
+        if media_type(&headers) == "multipart/form-data" {
+            ApiError::bad_request(
+                "request.invalid",
+                "the multipart/form-data Content-Type names no boundary",
+            )
+        } else {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request.unsupported_media_type",
+                "send the bundle as multipart/form-data with the parts template.pdf, template.toml and example.json",
+            )
+        }
+    })?;
     let files = read_bundle(multipart, state.settings.max_upload_bytes).await?;
     let version = state.bureau.submit_template(&caller, files).await?;
     Ok((StatusCode::CREATED, Json(version)).into_response())
@@ -36,12 +53,11 @@ pub async fn submit_template(
 /// Reads exactly the three bundle parts, each under its own size limit.
 async fn read_bundle(mut multipart: Multipart, max_blank: usize) -> ApiResult<TemplateFiles> {
     let mut parts: [Option<Vec<u8>>; 3] = [None, None, None];
-    while let Some(field) = multipart.next_field().await.map_err(|e| {
-        ApiError::bad_request(
-            "template.upload",
-            format!("the multipart body is malformed: {e}"),
-        )
-    })? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(&e, max_blank))?
+    {
         let name = field.name().unwrap_or_default().to_string();
         let Some(index) = BUNDLE_PARTS.iter().position(|part| *part == name) else {
             return Err(ApiError::bad_request(
@@ -59,7 +75,7 @@ async fn read_bundle(mut multipart: Multipart, max_blank: usize) -> ApiResult<Te
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| ApiError::bad_request("template.upload", format!("part {name}: {e}")))?;
+            .map_err(|e| multipart_error(&e, max_blank))?;
         if bytes.len() > limit {
             return Err(ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,6 +112,22 @@ async fn read_bundle(mut multipart: Multipart, max_blank: usize) -> ApiResult<Te
     })
 }
 
+/// A broken or oversized multipart body: 413 when the upload limit was reached, else 400.
+fn multipart_error(error: &MultipartError, max_upload: usize) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request.too_large",
+            format!("the upload is over {max_upload} bytes"),
+        )
+    } else {
+        ApiError::bad_request(
+            "template.upload",
+            format!("the multipart body is malformed: {}", error.body_text()),
+        )
+    }
+}
+
 pub async fn templates(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -107,8 +139,9 @@ pub async fn templates(
 pub async fn approve_template(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let version = template_version(&version)?;
     let approved = state.bureau.approve_template(&caller, &id, version).await?;
     Ok(Json(approved).into_response())
 }
@@ -116,10 +149,96 @@ pub async fn approve_template(
 pub async fn template_blank(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Path((id, version)): Path<(String, i64)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Response> {
+    let version = template_version(&version)?;
     let blank = state.bureau.template_blank(&caller, &id, version).await?;
     Ok(pdf_response(blank, &format!("{id}-v{version}.pdf")))
+}
+
+/// A version number from the path (axum's own refusal names the Rust integer type).
+fn template_version(text: &str) -> ApiResult<i64> {
+    text.parse().map_err(|_| {
+        ApiError::bad_request(
+            "request.invalid",
+            "the template version must be a whole number",
+        )
+    })
+}
+
+/// A JSON object body. Other JSON values are refused before serde sees them (a derived
+/// `Deserialize` takes an array for a struct, field by field), and every refusal is worded for
+/// the client: axum's wording of serde's errors names our Rust types.
+pub struct JsonObject<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonObject<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> ApiResult<Self> {
+        let media = media_type(request.headers());
+        if media != "application/json"
+            && !(media.starts_with("application/") && media.ends_with("+json"))
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "request.unsupported_media_type",
+                "send a JSON object, with Content-Type: application/json",
+            ));
+        }
+        let limit = state.settings.max_json_bytes;
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "request.too_large",
+                        format!("the body is over {limit} bytes"),
+                    )
+                } else {
+                    ApiError::bad_request("request.invalid", "the body could not be read")
+                }
+            })?;
+        match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
+            Some(b'{') => {}
+            None => {
+                return Err(ApiError::bad_request(
+                    "request.invalid",
+                    "the body is empty; send a JSON object",
+                ));
+            }
+            Some(_) => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "request.invalid",
+                    "the body must be a JSON object",
+                ));
+            }
+        }
+        serde_json::from_slice(&bytes)
+            .map(JsonObject)
+            .map_err(|error| match error.classify() {
+                serde_json::error::Category::Data => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "request.invalid",
+                    format!("the JSON body does not fit this request: {error}"),
+                ),
+                _ => ApiError::bad_request(
+                    "request.invalid",
+                    format!("the body is not valid JSON: {error}"),
+                ),
+            })
+    }
+}
+
+/// The request's media type, lower-cased, without parameters ("" when absent).
+fn media_type(headers: &HeaderMap) -> String {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|media| media.trim().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// `POST /api/v1/certificates`: `data` is kept as sent, so duplicate keys are caught.
@@ -154,7 +273,7 @@ pub async fn issue_certificate(
     State(state): State<AppState>,
     Caller(caller): Caller,
     ClientAddress(address): ClientAddress,
-    Json(body): Json<IssueBody>,
+    JsonObject(body): JsonObject<IssueBody>,
 ) -> ApiResult<Response> {
     state.limits.issue(&caller.token_id, address)?;
     if !body.data.get().trim_start().starts_with('{') {
@@ -276,7 +395,7 @@ pub async fn revoke_certificate(
     State(state): State<AppState>,
     Caller(caller): Caller,
     Path(serial): Path<String>,
-    Json(body): Json<RevokeBody>,
+    JsonObject(body): JsonObject<RevokeBody>,
 ) -> ApiResult<Response> {
     let record = state
         .bureau
@@ -371,7 +490,7 @@ pub struct TokenBody {
 pub async fn create_token(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    Json(body): Json<TokenBody>,
+    JsonObject(body): JsonObject<TokenBody>,
 ) -> ApiResult<Response> {
     let role = Role::parse(&body.role).ok_or_else(|| {
         ApiError::new(
@@ -418,14 +537,8 @@ pub async fn verify(
     body: Bytes,
 ) -> ApiResult<Response> {
     state.limits.verify(address)?;
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    if !media.eq_ignore_ascii_case("application/pdf")
-        && !media.eq_ignore_ascii_case("application/octet-stream")
-    {
+    let media = media_type(&headers);
+    if media != "application/pdf" && media != "application/octet-stream" {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "request.unsupported_media_type",
@@ -433,7 +546,8 @@ pub async fn verify(
         ));
     }
     if body.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
             "verify.empty",
             "the body is empty; send the PDF",
         ));

@@ -18,7 +18,7 @@ use crate::template::{Bundle, LicenceSerial};
 
 /// How the holder receives the licence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", expecting = "\"window\" or \"mail\"")]
 pub enum Delivery {
     /// Handed over at the bureau's window (窗口领取).
     Window,
