@@ -108,6 +108,11 @@ pub async fn create_token(
 
 /// Revokes token `id`, recorded as done by `actor`.
 pub async fn revoke_token(registry: &Registry, id: &str, actor: &str) -> Result<(), ServiceError> {
+    let not_found = || ServiceError::NotFound(format!("no token with id {}", super::quoted(id)));
+    // Not a token id: not sent to the registry (PostgreSQL refuses NUL in a query).
+    if !is_token_id(id) {
+        return Err(not_found());
+    }
     let audit = AuditRecord::new(
         actor,
         "token.revoked",
@@ -116,10 +121,7 @@ pub async fn revoke_token(registry: &Registry, id: &str, actor: &str) -> Result<
     );
     match registry.revoke_token(id, &audit, now_ms()).await? {
         Transition::Done(()) => Ok(()),
-        Transition::NotFound => Err(ServiceError::NotFound(format!(
-            "no token with id {}",
-            super::quoted(id)
-        ))),
+        Transition::NotFound => Err(not_found()),
         Transition::Refused(why) => Err(ServiceError::Conflict(why)),
     }
 }
@@ -195,12 +197,16 @@ impl Bureau {
     }
 }
 
+/// A token's public id: 16 lower-case hex digits.
+fn is_token_id(id: &str) -> bool {
+    id.len() == ID_BYTES * 2 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// `oneseal_<16 hex>_<43 base64url>` split into id and secret; anything else is `None`.
 fn split_token(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix(PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
-    let id_ok =
-        id.len() == ID_BYTES * 2 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let id_ok = is_token_id(id);
     let secret_ok = secret.len() == 43
         && secret
             .bytes()

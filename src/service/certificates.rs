@@ -72,16 +72,20 @@ impl Bureau {
                 format!("the data is over {MAX_DATA_BYTES} bytes"),
             ));
         }
+        let no_template = || {
+            ServiceError::NotFound(format!(
+                "no approved template {} to issue from",
+                quoted(&request.template)
+            ))
+        };
+        if !super::templates::plausible_id(&request.template) {
+            return Err(no_template());
+        }
         let template = self
             .registry()
             .active_template(&request.template)
             .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "no approved template {} to issue from",
-                    quoted(&request.template)
-                ))
-            })?;
+            .ok_or_else(no_template)?;
         let bundle = self.bundle(&template.id, template.version).await?;
         let _permit = tokio::time::timeout(
             std::time::Duration::from_secs(10),
@@ -258,6 +262,7 @@ impl Bureau {
             &[Role::Issuer, Role::Admin, Role::Auditor],
             "read certificates",
         )?;
+        known_serial(serial)?;
         self.registry()
             .certificate(serial)
             .await?
@@ -276,6 +281,7 @@ impl Bureau {
             &[Role::Issuer, Role::Admin],
             "download certificates",
         )?;
+        known_serial(serial)?;
         self.registry()
             .certificate_pdf(serial)
             .await?
@@ -292,6 +298,16 @@ impl Bureau {
             &[Role::Issuer, Role::Admin, Role::Auditor],
             "search certificates",
         )?;
+        // No stored value holds NUL, and PostgreSQL refuses it in a query.
+        let terms = [
+            &query.serial,
+            &query.holder,
+            &query.credit_code,
+            &query.template_id,
+        ];
+        if terms.into_iter().flatten().any(|term| term.contains('\0')) {
+            return Ok(Vec::new());
+        }
         Ok(self.registry().search_certificates(query).await?)
     }
 
@@ -302,6 +318,7 @@ impl Bureau {
         reason: &str,
     ) -> Result<CertificateRecord, ServiceError> {
         require(caller, &[Role::Admin], "revoke certificates")?;
+        known_serial(serial)?;
         let reason = reason.trim();
         if reason.is_empty()
             || reason.chars().count() > MAX_REASON_CHARS
@@ -336,6 +353,14 @@ impl Bureau {
             Transition::Refused(why) => Err(ServiceError::Conflict(why)),
         }
     }
+}
+
+/// A serial that cannot be one of ours names no certificate; it is not sent to the registry
+/// (PostgreSQL refuses NUL in a query, which would read as the registry failing).
+fn known_serial(serial: &str) -> Result<(), ServiceError> {
+    LicenceSerial::parse(serial)
+        .map(|_| ())
+        .map_err(|_| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
 }
 
 /// Checks the data and names its holder (the first text or multiline field in manifest order)

@@ -82,6 +82,9 @@ impl Bureau {
         version: i64,
     ) -> Result<TemplateVersion, ServiceError> {
         require(caller, &[Role::Admin], "approve templates")?;
+        if !plausible_id(id) {
+            return Err(not_found(id, version));
+        }
         let files = self
             .registry()
             .template_files(id, version)
@@ -121,6 +124,9 @@ impl Bureau {
             &[Role::Admin, Role::Department],
             "download template blanks",
         )?;
+        if !plausible_id(id) {
+            return Err(not_found(id, version));
+        }
         let template = self
             .registry()
             .template(id, version)
@@ -195,6 +201,16 @@ fn load_bundle(files: &TemplateFiles) -> Result<Bundle, ServiceError> {
         ),
         problems,
     })
+}
+
+/// Whether `id` could name a template: the manifest's rule (1–64 of a–z, 0–9 and '-'). Anything
+/// else names none and is not sent to the registry (PostgreSQL refuses NUL in a query).
+pub(super) fn plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn not_found(id: &str, version: i64) -> ServiceError {
