@@ -442,9 +442,11 @@ fn hostile_uploads_are_refused_in_the_one_shape() {
     service.assert_healthy();
 }
 
-#[test]
-fn hostile_paths_and_authorization_headers() {
-    let service = Service::start(Database::Sqlite);
+/// Path parameters and query strings that are traps (`../`, NUL, 8 KB, unicode, SQL), and
+/// every shape of `Authorization` header. On both registries: PostgreSQL refuses NUL in text,
+/// which must read as "not found", not as the registry failing.
+fn hostile_paths_and_authorization_headers(database: Database) {
+    let service = Service::start(database);
     service.install_template(TEMPLATE, DEPARTMENT);
     let issuer = service.token("issuer", None, "窗口");
     let admin = service.token("admin", None, "局长");
@@ -502,6 +504,58 @@ fn hostile_paths_and_authorization_headers() {
             .send()
             .unwrap();
         expect_error(response, 400, "request.invalid");
+    }
+    // Search terms and paging: odd terms find nothing, malformed ones are 400.
+    let auditor = service.token("auditor", None, "审计");
+    for query in [
+        "serial=%00",
+        "holder=%00",
+        "holder=%25",
+        "holder=_",
+        "credit_code=a%00",
+        "template=%00",
+        "holder=%27%20OR%201%3D1%20--",
+        "limit=-5",
+        "limit=0",
+        "offset=-1",
+    ] {
+        let path = format!("/api/v1/certificates?{query}");
+        let response = service.get(&path, Some(&auditor));
+        assert_eq!(response.status(), 200, "{path}: {:?}", response.text());
+        let found: Value = response.json().unwrap();
+        assert_eq!(found["certificates"], json!([]), "{path}: {found}");
+    }
+    for query in [
+        "limit=abc",
+        "limit=99999999999999999999",
+        "from=2026-02-30",
+        "until=tomorrow",
+        "from=%00",
+        "colour=red",
+        "serial=a&serial=b",
+    ] {
+        let path = format!("/api/v1/certificates?{query}");
+        expect_error(service.get(&path, Some(&auditor)), 400, "request.invalid");
+    }
+    for query in ["after=x", "limit=%00", "after=1e3"] {
+        let path = format!("/api/v1/audit?{query}");
+        expect_error(service.get(&path, Some(&auditor)), 400, "request.invalid");
+    }
+    for template in [
+        r"\u0000",
+        "../food-business-licence",
+        "食品",
+        "a".repeat(70).as_str(),
+    ] {
+        let body = format!(r#"{{"template":"{template}","data":{{}}}}"#);
+        let response = post_raw(
+            &service,
+            "/api/v1/certificates",
+            &issuer,
+            Some("application/json"),
+            body.into_bytes(),
+        );
+        expect_error(response, 404, "not_found");
     }
     for version in ["0", "-1", "9223372036854775807"] {
         let path = format!("/api/v1/templates/{TEMPLATE}/versions/{version}/template.pdf");
@@ -798,6 +852,7 @@ fn rate_limits_per_address_and_per_token() {
 }
 
 both_databases! {
+    hostile_paths_and_authorization_headers_are_refused => hostile_paths_and_authorization_headers;
     secrets_never_reach_the_logs => secrets_never_in_logs;
 }
 
