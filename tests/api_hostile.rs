@@ -810,7 +810,15 @@ fn rate_limits_per_address_and_per_token() {
     for _ in 0..5 {
         expect_error(verify(&one, None), 422, "verify.unreadable");
     }
-    expect_error(verify(&one, None), 429, "request.rate_limited");
+    let limited = verify(&one, None);
+    let retry_after: u64 = limited
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a 429 says when to retry");
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    expect_error(limited, 429, "request.rate_limited");
     expect_error(
         verify(&one, Some("203.0.113.9")),
         429,

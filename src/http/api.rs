@@ -31,6 +31,8 @@ pub async fn submit_template(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
+    // Refuse the wrong role before reading up to 16 MiB of upload.
+    state.bureau.authorize_template_upload(&caller)?;
     let multipart = multipart.map_err(|_| {
         if media_type(&headers) == "multipart/form-data" {
             ApiError::bad_request(

@@ -18,6 +18,8 @@ pub struct ApiError {
     pub problems: Vec<Problem>,
     /// For the log only.
     pub cause: Option<String>,
+    /// Seconds a rate-limited client should wait (`Retry-After`, RFC 9110 §10.2.3).
+    pub retry_after: Option<u64>,
 }
 
 /// The body clients see.
@@ -57,6 +59,7 @@ impl ApiError {
             message: message.into(),
             problems: Vec::new(),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -92,6 +95,7 @@ impl From<ServiceError> for ApiError {
             message: error.to_string(),
             problems,
             cause,
+            retry_after: None,
         }
     }
 }
@@ -114,6 +118,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status, Json(body.clone())).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

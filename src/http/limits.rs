@@ -4,7 +4,8 @@
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
-use governor::{DefaultKeyedRateLimiter, Quota};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, NotUntil, Quota};
 
 use super::{ApiError, HttpSettings};
 
@@ -33,13 +34,10 @@ impl RateLimits {
     /// One issuance by `token` from `address`, or 429.
     pub fn issue(&self, token: &str, address: IpAddr) -> Result<(), ApiError> {
         self.bound();
-        let by_token = self.issue_by_token.check_key(&token.to_string()).is_ok();
-        let by_address = self.issue_by_address.check_key(&address).is_ok();
-        if by_token && by_address {
-            Ok(())
-        } else {
-            Err(too_many("issuances"))
-        }
+        self.issue_by_token
+            .check_key(&token.to_string())
+            .and_then(|()| self.issue_by_address.check_key(&address))
+            .map_err(|refused| too_many("issuances", &refused))
     }
 
     /// One public verification from `address`, or 429.
@@ -47,7 +45,7 @@ impl RateLimits {
         self.bound();
         self.verify_by_address
             .check_key(&address)
-            .map_err(|_| too_many("verifications"))
+            .map_err(|refused| too_many("verifications", &refused))
     }
 
     /// Forgets idle keys (called from a timer, and at once when a map grows too big).
@@ -67,10 +65,14 @@ impl RateLimits {
     }
 }
 
-fn too_many(what: &str) -> ApiError {
-    ApiError::new(
+fn too_many(what: &str, refused: &NotUntil<<DefaultClock as Clock>::Instant>) -> ApiError {
+    let wait = refused.wait_time_from(DefaultClock::default().now());
+    let mut error = ApiError::new(
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         "request.rate_limited",
         format!("too many {what} from this client; slow down and retry"),
-    )
+    );
+    // Whole seconds, rounded up: never tell a client to come back before it may.
+    error.retry_after = Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0));
+    error
 }

@@ -16,7 +16,7 @@ impl Bureau {
         caller: &Identity,
         files: TemplateFiles,
     ) -> Result<TemplateVersion, ServiceError> {
-        require(caller, &[Role::Department], "upload templates")?;
+        self.authorize_template_upload(caller)?;
         let checked = files.clone();
         let bundle = off_runtime(move || load_bundle(&checked)).await??;
         let manifest = &bundle.manifest;
@@ -63,6 +63,11 @@ impl Bureau {
             .registry()
             .submit_template(&template, &actor, audit, now_ms())
             .await?)
+    }
+
+    /// Whether `caller` may upload at all: asked before a large upload is read.
+    pub fn authorize_template_upload(&self, caller: &Identity) -> Result<(), ServiceError> {
+        require(caller, &[Role::Department], "upload templates")
     }
 
     /// Every version the caller may see: a department sees its own.
