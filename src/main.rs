@@ -105,3 +105,14 @@ fn print_problems(problems: &commands::Problems) {
         eprintln!("  - {}", printable(&problem.to_string()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// clap checks its definitions only when they are used: a clash of two `--data` flags once
+    /// panicked `oneseal issue` at start. This checks every subcommand at once.
+    #[test]
+    fn every_subcommand_is_well_formed() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

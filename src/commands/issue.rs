@@ -41,9 +41,13 @@ pub struct IssueArgs {
     /// Show this PNG (the bureau's seal artwork, with transparency) instead of the drawn seal.
     #[arg(long, value_name = "FILE.png")]
     seal_image: Option<PathBuf>,
-    /// Where the audit trail is recorded (the registry `oneseal serve` uses).
-    #[command(flatten)]
-    trail: super::config::CommonArgs,
+    /// The registry whose audit trail records the issuance (the one `oneseal serve` uses;
+    /// `--data` here is the licence data, so the directory is `--data-dir`).
+    #[arg(long = "data-dir", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// The service's configuration file, for where its registry is.
+    #[arg(long, env = "ONESEAL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 /// Arguments of `oneseal template check`.
@@ -74,7 +78,10 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
         issued_at: bureau_now()?,
         base_url: args.base_url,
     };
-    let trail = super::trail::ConsoleTrail::open(&args.trail)?;
+    let trail = super::trail::ConsoleTrail::open(&super::config::CommonArgs {
+        config: args.config.clone(),
+        data_dir: args.data_dir.clone(),
+    })?;
     trail.record(
         "licence.signing",
         serial.as_str(),
