@@ -79,11 +79,160 @@ save("numbers", None, raw=b'{"operator_name": 1e999, "legal_rep": -0.0e-400}')
 PY
     echo "seeded $(ls "$dir" | wc -l) inputs into $dir"
 }
+# --- api_requests ---------------------------------------------------------------------------
+# One valid request (and a few near misses) per route of http::router, in the layout of
+# fuzz/fuzz_targets/api_requests.rs: byte 0 the route, byte 1 token | content type << 3, then
+# `target NUL body`. The food licence's bundle as a multipart body (once with `$BLANK`, once
+# with the blank's own bytes), its example.json as issuance data, and a real licence issued with
+# the target itself (its first licence, written where ONESEAL_FUZZ_WRITE_ISSUED says, when the
+# target is built: `cargo +nightly fuzz build -s none api_requests`) for POST /api/v1/verify.
+# `bash fuzz/seed.sh api_requests` builds this corpus only.
+seed_api_requests() {
+    local dir="$here/corpus/api_requests" work issued=""
+    mkdir -p "$dir"
+    work="$(mktemp -d)"
+    local target="${CARGO_TARGET_DIR:-$here/target}/x86_64-unknown-linux-gnu/release/api_requests"
+    if [ -x "$target" ]; then
+        printf '\x13\x00' > "$work/healthz"
+        if ONESEAL_FUZZ_WRITE_ISSUED="$work/issued.pdf" TMPDIR="$work" "$target" "$work/healthz" \
+                >/dev/null 2>&1 && [ -s "$work/issued.pdf" ]; then
+            issued="$work/issued.pdf"
+        fi
+    fi
+    [ -n "$issued" ] || echo "api_requests is not built: the verify seeds use its \$PDF markers only" >&2
+    python3 - "$root" "$dir" "$issued" <<'PY'
+import json, os, sys
+root, out, issued = sys.argv[1], sys.argv[2], sys.argv[3]
+food = os.path.join(root, "templates/food-business-licence")
+read = lambda *p: open(os.path.join(*p), "rb").read()
+manifest, blank, example = read(food, "template.toml"), read(food, "template.pdf"), read(food, "example.json")
+ROUTES = ["POST templates", "GET templates", "approve", "blank", "issue", "search", "certificate",
+          "certificate pdf", "revoke", "audit", "audit verify", "create token", "tokens",
+          "revoke token", "seal certificate", "verify", "verify page", "certificate page",
+          "static", "healthz", "metrics", "openapi", "GET", "POST", "PUT", "DELETE", "HEAD",
+          "OPTIONS", "PATCH"]
+TOKENS = ["none", "department", "reviewer", "issuer", "admin", "auditor", "other", "revoked"]
+TYPES = ["none", "json", "multipart", "pdf", "octet", "text", "multipart-bare", "json-utf8"]
+n = 0
+def save(route, token, ctype, target=b"", body=b"", auth=0, tag=""):
+    global n
+    r, t, c = ROUTES.index(route), TOKENS.index(token), TYPES.index(ctype)
+    data = bytes([r, t | c << 3 | auth << 6]) + target + b"\0" + body
+    name = f"{r:02d}-{route.replace(' ', '-')}-{token}-{ctype}{'-' + tag if tag else ''}"
+    open(os.path.join(out, name), "wb").write(data)
+    n += 1
+def multipart(parts):
+    body = b""
+    for name, content, ctype in parts:
+        body += b"--XFUZZ\r\nContent-Disposition: form-data; name=\"" + name.encode()
+        body += b"\"; filename=\"" + name.encode() + b"\"\r\nContent-Type: " + ctype + b"\r\n\r\n"
+        body += content + b"\r\n"
+    return body + b"--XFUZZ--\r\n"
+bundle = [("template.pdf", b"$BLANK", b"application/pdf"), ("template.toml", manifest, b"application/toml"),
+          ("example.json", example, b"application/json")]
+save("POST templates", "department", "multipart", body=multipart(bundle))
+save("POST templates", "department", "multipart", body=multipart([("template.pdf", blank, b"application/pdf")] + bundle[1:]), tag="full")
+save("POST templates", "department", "multipart", body=multipart(bundle[:2]), tag="missing")
+save("POST templates", "department", "multipart", body=multipart(bundle + bundle[2:]), tag="twice")
+save("POST templates", "other", "multipart", body=multipart(bundle), tag="wrong-department")
+save("POST templates", "department", "multipart-bare", body=multipart(bundle), tag="no-boundary")
+for name in ("approval-document", "construction-planning-permit"):
+    other = os.path.join(root, "templates", name)
+    parts = [("template.pdf", read(other, "template.pdf"), b"application/pdf"),
+             ("template.toml", read(other, "template.toml"), b"application/toml"),
+             ("example.json", read(other, "example.json"), b"application/json")]
+    save("POST templates", "department", "multipart", body=multipart(parts), tag=name)
+for token in TOKENS:
+    save("GET templates", token, "none")
+save("approve", "admin", "none", b"food-business-licence|1")
+save("approve", "admin", "none", b"food-business-licence|2", tag="v2")
+save("approve", "admin", "none", b"food-business-licence|x", tag="bad-version")
+save("blank", "admin", "none", b"food-business-licence|1")
+save("blank", "department", "none", b"food-business-licence|2", tag="v2")
+data = json.loads(example)
+def issue(body, token="issuer", ctype="json", tag=""):
+    raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    save("issue", token, ctype, body=raw, tag=tag)
+issue({"template": "food-business-licence", "data": data, "delivery": "window"})
+issue({"template": "food-business-licence", "data": data, "delivery": "mail"}, ctype="json-utf8", tag="mail")
+issue({"template": "food-business-licence", "data": data}, tag="no-delivery")
+issue({"template": "food-business-licence", "data": dict(data, credit_code="91410700MA47U3K26A")}, tag="bad-data")
+issue({"template": "food-business-licence", "data": dict(data, operator_name="新乡" * 40)}, tag="long")
+issue({"template": "food-business-licence", "data": "text"}, tag="data-string")
+issue({"template": "food-business-licence", "data": data, "extra": 1}, tag="unknown-key")
+issue({"template": "nope", "data": data}, tag="unknown-template")
+issue(b'{"template":"food-business-licence","data":{"operator_name":"a","operator_name":"b"}}', tag="duplicate")
+issue({"template": "food-business-licence", "data": data}, token="admin", tag="forbidden")
+issue({"template": "food-business-licence", "data": data}, ctype="text", tag="text")
+for query in [b"", b"?serial=$S", b"?holder=%E5%8D%8E%E8%BE%B0&limit=5", b"?credit_code=91410700MA47U3K26U",
+              b"?template=food-business-licence&from=2026-01-01&until=2099-12-31", b"?limit=0&offset=-1",
+              b"?from=2026-02-30", b"?holder=%25_%5C", b"?bogus=1", b"?limit=x"]:
+    save("search", "issuer", "none", query, tag=str(n))
+save("search", "auditor", "none", b"?serial=$R")
+for token in ("issuer", "admin", "auditor", "department"):
+    save("certificate", token, "none", b"$S")
+save("certificate", "admin", "none", b"$R", tag="revoked")
+save("certificate", "admin", "none", b"nope", tag="unknown")
+save("certificate pdf", "admin", "none", b"$S")
+save("certificate pdf", "issuer", "none", b"$L", tag="latest")
+save("revoke", "admin", "json", b"$L", json.dumps({"reason": "经营者申请注销"}, ensure_ascii=False).encode())
+save("revoke", "admin", "json", b"$R", b'{"reason":"again"}', tag="again")
+save("revoke", "admin", "json", b"$S", b'{"reason":""}', tag="empty")
+save("revoke", "admin", "json", b"$S", b'{"reason":"a\u0000b"}', tag="control")
+save("revoke", "issuer", "json", b"$S", b'{"reason":"x"}', tag="forbidden")
+save("audit", "auditor", "none", b"?after=0&limit=10")
+save("audit", "auditor", "none", b"?after=-5&limit=100000", tag="bounds")
+save("audit", "admin", "none", tag="forbidden")
+save("audit verify", "auditor", "none")
+save("create token", "admin", "json", body=b'{"role":"issuer","name":"clerk"}')
+save("create token", "admin", "json", body=json.dumps({"role": "department", "department": "市场监督管理局", "name": "科室"}, ensure_ascii=False).encode(), tag="department")
+save("create token", "admin", "json", body=b'{"role":"reviewer","name":"r"}', tag="no-department")
+save("create token", "admin", "json", body=b'{"role":"root","name":"x"}', tag="bad-role")
+save("tokens", "admin", "none")
+save("revoke token", "admin", "none", b"$K")
+save("revoke token", "admin", "none", b"0123456789abcdef", tag="unknown")
+save("seal certificate", "none", "none")
+for marker in (b"$PDF:S", b"$PDF:R", b"$PDF:L"):
+    save("verify", "none", "pdf", body=marker, tag=marker.decode()[-1])
+save("verify", "none", "pdf", body=b"$PDF:S\n% appended\n", tag="appended")
+save("verify", "none", "octet", body=b"%PDF-1.7\n%%EOF\n", tag="tiny")
+save("verify", "none", "text", body=b"$PDF:S", tag="text")
+save("verify", "none", "pdf", tag="empty")
+if issued:
+    save("verify", "none", "pdf", body=read(issued), tag="issued")
+    save("verify", "none", "pdf", body=read(issued)[:-40], tag="issued-truncated")
+save("verify page", "none", "none")
+for target in (b"$S", b"$R", b"nope", b"%FF"):
+    save("certificate page", "none", "none", target, tag=str(n))
+for target in (b"oneseal.css", b"verify.js", b"../Cargo.toml"):
+    save("static", "none", "none", target, tag=str(n))
+save("healthz", "none", "none")
+save("metrics", "none", "none")
+save("openapi", "none", "none")
+save("GET", "admin", "none", b"/api/v1/certificates/$S/pdf")
+save("GET", "none", "none", b"/nowhere")
+save("POST", "issuer", "json", b"/api/v1/certificates?x=1", b'{"template":"food-business-licence","data":{}}')
+save("PUT", "admin", "json", b"/api/v1/templates")
+save("DELETE", "admin", "none", b"/api/v1/certificates/$S")
+save("HEAD", "none", "none", b"/verify/$S")
+save("OPTIONS", "none", "none", b"/api/v1/verify")
+save("PATCH", "admin", "json", b"/api/v1/tokens", b"{}")
+for auth in (1, 2, 3):
+    save("tokens", "admin", "none", auth=auth, tag=f"auth{auth}")
+print(f"seeded {n} inputs into {out}")
+PY
+    rm -rf "$work"
+}
 if [ "${1:-all}" = template_inputs ]; then
     seed_template_inputs
     exit 0
 fi
+if [ "${1:-all}" = api_requests ]; then
+    seed_api_requests
+    exit 0
+fi
 seed_template_inputs
+seed_api_requests
 fixtures="$root/tests/data/generated"
 if [ ! -d "$fixtures" ] || ! ls "$fixtures"/*.pdf >/dev/null 2>&1; then
     echo "tests/data/generated is missing; running tests/data/make_fixtures.sh" >&2
