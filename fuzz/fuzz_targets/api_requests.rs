@@ -16,8 +16,9 @@
 //! Oracle: no panic (libFuzzer aborts on one, also inside handlers); never a 500 and no 5xx but
 //! 503 `service.busy`; every 4xx/5xx that is not an HTML page has exactly the body
 //! `{"error":{"code","message","request_id"[,"problems"]}}` with the `x-request-id` header's id;
-//! a 201 issuance carries serial, sha256 and a base64 PDF whose SHA-256 is `sha256`; and the
-//! audit chain stays whole.
+//! a 4xx changes nothing (audit length and certificate count as before); a 201 issuance adds
+//! one certificate and carries serial, sha256 and a base64 PDF whose SHA-256 is `sha256`; and
+//! the audit chain stays whole.
 #![no_main]
 
 use std::path::PathBuf;
@@ -429,7 +430,9 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let router = world.router.clone();
-    let (status, headers, body) = runtime.block_on(async move {
+    let registry = world.registry.clone();
+    let (status, headers, body, before, after) = runtime.block_on(async move {
+        let before = registry_counts(&registry).await;
         let response = router
             .oneshot(request)
             .await
@@ -438,18 +441,37 @@ fuzz_target!(|input: &[u8]| {
         let body = axum::body::to_bytes(body, usize::MAX)
             .await
             .expect("a response body");
-        (parts.status, parts.headers, body)
+        let after = registry_counts(&registry).await;
+        (parts.status, parts.headers, body, before, after)
     });
     if std::env::var_os("ONESEAL_FUZZ_TRACE").is_some() {
         let shown = String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default());
         eprintln!("{method} {uri} -> {status} {shown}");
     }
     check_response(&method, &uri, status, &headers, &body);
+    // Refused input changes nothing: no audit entry, no certificate.
+    if status.is_client_error() {
+        assert_eq!(
+            before, after,
+            "{method} {uri}: {status} changed the registry"
+        );
+    }
     let path = uri.split('?').next().unwrap_or_default();
     if method == Method::POST && path == "/api/v1/certificates" && status == StatusCode::CREATED {
+        assert_eq!(after.1, before.1 + 1, "201 but not one certificate more");
         world.latest = check_issued(&body);
     }
 });
+
+/// The audit chain's length and the number of certificates issued.
+async fn registry_counts(registry: &Registry) -> (i64, i64) {
+    let audit = registry.audit_length().await.expect("the audit length");
+    let certificates = registry
+        .certificate_count()
+        .await
+        .expect("the certificates");
+    (audit, certificates)
+}
 
 /// The oracle every response must pass.
 fn check_response(
