@@ -10,7 +10,7 @@ use crate::sign::{
 };
 use crate::template::data::check_data;
 use crate::template::font::{FontError, SourceFont};
-use crate::template::render::{IssuerValues, RenderError, render};
+use crate::template::render::{IssuerValues, RenderError, RenderedLicence, render};
 use crate::template::seal_image::SealImage;
 use crate::template::{Bundle, LicenceSerial, Problem, verification_url};
 
@@ -95,18 +95,7 @@ impl<'s> Issuer<'s> {
         data: &[u8],
         request: &IssuanceRequest,
     ) -> Result<IssuedLicence, IssueError> {
-        let values = check_data(&bundle.manifest, data, self.font).map_err(IssueError::Data)?;
-        let url =
-            verification_url(&request.base_url, &request.serial).map_err(IssueError::Request)?;
-        let issuer = IssuerValues {
-            serial: &request.serial,
-            issued_at: request.issued_at,
-            verification_url: &url,
-            organization: &self.organization,
-            seal_name: &self.seal_name,
-            seal_image: self.seal_image.as_ref(),
-        };
-        let rendered = render(bundle, &values, &issuer, self.font)?;
+        let (rendered, url) = self.draw(bundle, data, request)?;
         let seal = rendered.seal;
         let mut signature = SignatureRequest::new(request.issued_at);
         signature.certify = Some(DocMdpPermission::NoChanges);
@@ -132,6 +121,28 @@ impl<'s> Issuer<'s> {
             serial: request.serial.clone(),
             verification_url: url,
         })
+    }
+
+    /// Checks `data` and draws the licence with the issuer's values, without sealing it: what
+    /// `issue` signs, and what template validation tries on a bundle's example.
+    pub fn draw(
+        &self,
+        bundle: &Bundle,
+        data: &[u8],
+        request: &IssuanceRequest,
+    ) -> Result<(RenderedLicence, String), IssueError> {
+        let values = check_data(&bundle.manifest, data, self.font).map_err(IssueError::Data)?;
+        let url =
+            verification_url(&request.base_url, &request.serial).map_err(IssueError::Request)?;
+        let issuer = IssuerValues {
+            serial: &request.serial,
+            issued_at: request.issued_at,
+            verification_url: &url,
+            organization: &self.organization,
+            seal_name: &self.seal_name,
+            seal_image: self.seal_image.as_ref(),
+        };
+        Ok((render(bundle, &values, &issuer, self.font)?, url))
     }
 }
 

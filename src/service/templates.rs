@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 
-use super::{Bureau, Identity, ServiceError, now_ms, off_runtime, quoted, require};
+use super::issuance::{IssuanceRequest, IssueError, Issuer};
+use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, quoted, require};
 use crate::registry::{
     AuditRecord, NewTemplate, Role, TemplateFiles, TemplateStatus, TemplateVersion, Transition,
 };
-use crate::template::Bundle;
 use crate::template::font::SourceFont;
+use crate::template::layout::text_width;
+use crate::template::render::RenderError;
+use crate::template::{Bundle, LicenceSerial, Problem};
 
 impl Bureau {
     /// Stores an uploaded bundle, after the full bundle validation, as a pending version.
@@ -17,8 +20,7 @@ impl Bureau {
         files: TemplateFiles,
     ) -> Result<TemplateVersion, ServiceError> {
         self.authorize_template_upload(caller)?;
-        let checked = files.clone();
-        let bundle = off_runtime(move || load_bundle(&checked)).await??;
+        let bundle = self.check_bundle(files.clone()).await?;
         let manifest = &bundle.manifest;
         if caller.department.as_deref() != Some(manifest.department.as_str()) {
             return Err(ServiceError::Forbidden(format!(
@@ -95,7 +97,7 @@ impl Bureau {
             .template_files(id, version)
             .await?
             .ok_or_else(|| not_found(id, version))?;
-        let bundle = off_runtime(move || load_bundle(&files)).await??;
+        let bundle = self.check_bundle(files).await?;
         let audit = AuditRecord::new(
             caller.actor(),
             "template.approved",
@@ -153,6 +155,45 @@ impl Bureau {
             .await?
             .ok_or_else(|| not_found(id, version))?;
         Ok(files.blank)
+    }
+
+    /// The bundle validation, then the example drawn as an issuance would draw it (the widest
+    /// serial, a two-digit month and day, this bureau's seal words and verification URL), so a
+    /// bundle whose issuer-filled values do not fit is refused here instead of failing every
+    /// issuance after its serial was taken.
+    async fn check_bundle(&self, files: TemplateFiles) -> Result<Bundle, ServiceError> {
+        let signer = Arc::clone(&self.signer);
+        let image = self.seal_image.clone();
+        let base_url = self.settings().base_url.clone();
+        off_runtime(move || {
+            let bundle = load_bundle(&files)?;
+            let mut issuer = Issuer::new(signer.as_ref())
+                .map_err(|e| ServiceError::Internal(format!("the seal: {e}")))?;
+            if let Some(image) = image {
+                issuer = issuer.with_seal_image(image.as_ref().clone());
+            }
+            let day =
+                time::Date::from_calendar_date(bureau_now().year(), time::Month::December, 28)
+                    .map_err(|e| ServiceError::Internal(format!("the trial issue date: {e}")))?;
+            let request = IssuanceRequest {
+                serial: widest_serial(day)?,
+                issued_at: day.midnight().assume_offset(bureau_now().offset()),
+                base_url,
+            };
+            match issuer.draw(&bundle, &files.example, &request) {
+                Ok(_) => Ok(bundle),
+                Err(IssueError::Render(RenderError::Field { place, message })) => {
+                    Err(not_issuable(Problem::new(place, message)))
+                }
+                Err(IssueError::Render(other)) => {
+                    Err(not_issuable(Problem::new("template", other.to_string())))
+                }
+                Err(other) => Err(ServiceError::Internal(format!(
+                    "drawing the example of a checked bundle: {other}"
+                ))),
+            }
+        })
+        .await?
     }
 
     /// The checked bundle of a stored version, loaded once per process.
@@ -216,6 +257,25 @@ pub(super) fn plausible_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The serial of `day` that is widest in the shipped font (ten of its widest character).
+fn widest_serial(day: time::Date) -> Result<LicenceSerial, ServiceError> {
+    let font = SourceFont::shipped()
+        .map_err(|e| ServiceError::Internal(format!("the shipped font: {e}")))?;
+    let width = |serial: &LicenceSerial| text_width(serial.as_str(), 1.0, font);
+    (0..32u8)
+        .map(|byte| LicenceSerial::from_random(day, &[byte; 10]))
+        .max_by(|a, b| width(a).total_cmp(&width(b)))
+        .ok_or_else(|| ServiceError::Internal("no trial serial".into()))
+}
+
+fn not_issuable(problem: Problem) -> ServiceError {
+    ServiceError::Invalid {
+        code: "template.invalid",
+        message: "the template bundle cannot be issued from (1 problem(s))".into(),
+        problems: vec![problem],
+    }
 }
 
 fn not_found(id: &str, version: i64) -> ServiceError {
