@@ -80,9 +80,9 @@ PY
     echo "seeded $(ls "$dir" | wc -l) inputs into $dir"
 }
 # --- api_requests ---------------------------------------------------------------------------
-# One valid request (and a few near misses) per route of http::router, in the layout of
-# fuzz/fuzz_targets/api_requests.rs: byte 0 the route, byte 1 token | content type << 3, then
-# `target NUL body`. The food licence's bundle as a multipart body (once with `$BLANK`, once
+# One valid request (and a few near misses) per route of http::router, and a few sequences, in
+# the layout of fuzz/fuzz_targets/api_requests.rs: byte 0 the route, byte 1 token | content
+# type << 3, then `target NUL body`. The food licence's bundle as a multipart body (once with `$BLANK`, once
 # with the blank's own bytes), its example.json as issuance data, and a real licence issued with
 # the target itself (its first licence, written where ONESEAL_FUZZ_WRITE_ISSUED says, when the
 # target is built: `cargo +nightly fuzz build -s none api_requests`) for POST /api/v1/verify.
@@ -145,6 +145,7 @@ for name in ("approval-document", "construction-planning-permit"):
 for token in TOKENS:
     save("GET templates", token, "none")
 save("approve", "admin", "none", b"food-business-licence|1")
+save("approve", "admin", "none", b"$I|$V", tag="last")
 save("approve", "admin", "none", b"food-business-licence|2", tag="v2")
 save("approve", "admin", "none", b"food-business-licence|x", tag="bad-version")
 save("blank", "admin", "none", b"food-business-licence|1")
@@ -219,6 +220,24 @@ save("OPTIONS", "none", "none", b"/api/v1/verify")
 save("PATCH", "admin", "json", b"/api/v1/tokens", b"{}")
 for auth in (1, 2, 3):
     save("tokens", "admin", "none", auth=auth, tag=f"auth{auth}")
+# Sequences (up to four requests joined by \n#NEXT#\n): upload, then approve or fetch the blank
+# of that version ($I|$V), then issue from it; issue, then revoke and verify what was issued.
+def request(route, token, ctype, target=b"", body=b""):
+    r, t, c = ROUTES.index(route), TOKENS.index(token), TYPES.index(ctype)
+    return bytes([r, t | c << 3]) + target + b"\0" + body
+def sequence(tag, *requests):
+    global n
+    open(os.path.join(out, f"seq-{tag}"), "wb").write(b"\n#NEXT#\n".join(requests))
+    n += 1
+upload = request("POST templates", "department", "multipart", body=multipart(bundle))
+issue_example = request("issue", "issuer", "json", body=json.dumps(
+    {"template": "food-business-licence", "data": data}, ensure_ascii=False).encode())
+sequence("upload-approve-issue", upload, request("approve", "admin", "none", b"$I|$V"), issue_example)
+sequence("upload-blank-approve-blank", upload, request("blank", "department", "none", b"$I|$V"),
+         request("approve", "admin", "none", b"$I|$V"), request("blank", "department", "none", b"$I|$V"))
+sequence("issue-revoke-verify", issue_example,
+         request("revoke", "admin", "json", b"$L", b'{"reason":"x"}'),
+         request("verify", "none", "pdf", body=b"$PDF:L"), request("certificate page", "none", "none", b"$L"))
 print(f"seeded {n} inputs into {out}")
 PY
     rm -rf "$work"

@@ -1,15 +1,17 @@
-//! Fuzz target: the HTTP service in-process. Each input is one request sent with
+//! Fuzz target: the HTTP service in-process. Each input is a few requests, each sent with
 //! `tower::ServiceExt::oneshot` to the real `http::router` over a real `Bureau` (SQLite registry
 //! in a temp dir, the fixed test-only key of fuzz/keys/, an approved food-business-licence
 //! template, a token per role).
 //!
-//! Input layout (docs/fuzzing.md, "API target"; tests/api_fuzz_regressions.rs mirrors it):
+//! Input layout (docs/fuzzing.md, "API target"; tests/api_fuzz_regressions.rs mirrors it): up
+//! to four requests separated by `\n#NEXT#\n`, each
 //! - byte 0 picks the route and method (`ROUTES`, modulo its length);
 //! - byte 1 picks the token (bits 0–2), the content type (bits 3–5) and how the Authorization
 //!   header is written (bits 6–7);
 //! - the rest is `target NUL body`: the target holds the path parameters separated by `|`, then
 //!   optionally `?query`; without a NUL byte all of it is the body. `$S`, `$R`, `$L` and `$K` in
-//!   the target become the issued, revoked and latest serial and a spare token's id; `$PDF:S`,
+//!   the target become the issued, revoked and latest serial and a spare token's id, `$I` and
+//!   `$V` the id and version of the last template uploaded; `$PDF:S`,
 //!   `$PDF:R`, `$PDF:L` and `$BLANK` in the body become those certificates' PDFs and the food
 //!   licence's blank, so small inputs reach the registry's issued/revoked paths.
 //!
@@ -93,6 +95,11 @@ const CONTENT_TYPES: [Option<&str>; 8] = [
     Some("application/json; charset=utf-8"),
 ];
 
+/// Separates the requests of one input.
+const NEXT: &[u8] = b"\n#NEXT#\n";
+/// Requests taken from one input.
+const MAX_REQUESTS: usize = 4;
+
 /// Rebuild the world when its database grows past this (issuances archive their PDFs).
 const MAX_DATABASE_BYTES: u64 = 192 << 20;
 /// Check the audit chain (and the database size) every this many inputs.
@@ -120,6 +127,8 @@ struct World {
     issued: (String, Vec<u8>),
     revoked: (String, Vec<u8>),
     latest: (String, Vec<u8>),
+    /// The id and version of the last template uploaded (`$I`, `$V`).
+    submitted: (String, String),
     inputs: u64,
 }
 
@@ -245,6 +254,7 @@ async fn build_world(generation: u64) -> World {
         ],
         spare_token_id,
         latest: issued.clone(),
+        submitted: (version.id.clone(), version.version.to_string()),
         issued,
         revoked: (revoked.record.serial, revoked.pdf),
         inputs: 0,
@@ -272,6 +282,50 @@ fn remove_stale_worlds() {
 }
 
 impl World {
+    /// Sends one request and holds the answer to the oracle.
+    fn send(&mut self, runtime: &Runtime, input: &[u8]) {
+        let Some((method, uri, request)) = self.request(input) else {
+            return;
+        };
+        let router = self.router.clone();
+        let registry = self.registry.clone();
+        let (status, headers, body, before, after) = runtime.block_on(async move {
+            let before = registry_counts(&registry).await;
+            let response = router
+                .oneshot(request)
+                .await
+                .expect("the router is infallible");
+            let (parts, body) = response.into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX)
+                .await
+                .expect("a response body");
+            let after = registry_counts(&registry).await;
+            (parts.status, parts.headers, body, before, after)
+        });
+        if std::env::var_os("ONESEAL_FUZZ_TRACE").is_some() {
+            let shown =
+                String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default());
+            eprintln!("{method} {uri} -> {status} {shown}");
+        }
+        check_response(&method, &uri, status, &headers, &body);
+        // Refused input changes nothing: no audit entry, no certificate.
+        if status.is_client_error() {
+            assert_eq!(
+                before, after,
+                "{method} {uri}: {status} changed the registry"
+            );
+        }
+        let path = uri.split('?').next().unwrap_or_default();
+        if method == Method::POST && status == StatusCode::CREATED {
+            if path == "/api/v1/certificates" {
+                assert_eq!(after.1, before.1 + 1, "201 but not one certificate more");
+                self.latest = check_issued(&body);
+            } else if path == "/api/v1/templates" {
+                self.submitted = submitted_version(&body);
+            }
+        }
+    }
+
     /// The request `input` describes, or `None` when it makes no valid URI.
     fn request(&self, input: &[u8]) -> Option<(Method, String, Request<Body>)> {
         let (&route, rest) = input.split_first()?;
@@ -325,6 +379,8 @@ impl World {
                 (b"$R", self.revoked.0.as_bytes()),
                 (b"$L", self.latest.0.as_bytes()),
                 (b"$K", self.spare_token_id.as_bytes()),
+                (b"$I", self.submitted.0.as_bytes()),
+                (b"$V", self.submitted.1.as_bytes()),
             ],
         );
         let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -426,42 +482,34 @@ fuzz_target!(|input: &[u8]| {
     let Some(world) = guard.as_mut() else {
         return;
     };
-    let Some((method, uri, request)) = world.request(input) else {
-        return;
-    };
-    let router = world.router.clone();
-    let registry = world.registry.clone();
-    let (status, headers, body, before, after) = runtime.block_on(async move {
-        let before = registry_counts(&registry).await;
-        let response = router
-            .oneshot(request)
-            .await
-            .expect("the router is infallible");
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .expect("a response body");
-        let after = registry_counts(&registry).await;
-        (parts.status, parts.headers, body, before, after)
-    });
-    if std::env::var_os("ONESEAL_FUZZ_TRACE").is_some() {
-        let shown = String::from_utf8_lossy(body.get(..body.len().min(200)).unwrap_or_default());
-        eprintln!("{method} {uri} -> {status} {shown}");
-    }
-    check_response(&method, &uri, status, &headers, &body);
-    // Refused input changes nothing: no audit entry, no certificate.
-    if status.is_client_error() {
-        assert_eq!(
-            before, after,
-            "{method} {uri}: {status} changed the registry"
-        );
-    }
-    let path = uri.split('?').next().unwrap_or_default();
-    if method == Method::POST && path == "/api/v1/certificates" && status == StatusCode::CREATED {
-        assert_eq!(after.1, before.1 + 1, "201 but not one certificate more");
-        world.latest = check_issued(&body);
+    for request in split(input).take(MAX_REQUESTS) {
+        world.send(runtime, request);
     }
 });
+
+/// An input's requests: the parts between `NEXT` separators.
+fn split(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(input);
+    std::iter::from_fn(move || {
+        let current = rest?;
+        match current.windows(NEXT.len()).position(|w| w == NEXT) {
+            Some(at) => {
+                rest = current.get(at + NEXT.len()..);
+                current.get(..at)
+            }
+            None => rest.take(),
+        }
+    })
+}
+
+/// A 201 template upload's id and version.
+fn submitted_version(body: &[u8]) -> (String, String) {
+    let value: serde_json::Value = serde_json::from_slice(body).expect("201 upload is JSON");
+    let id = value["id"].as_str().expect("201 upload has an id");
+    let version = value["version"].as_i64().expect("201 upload has a version");
+    assert_eq!(value["status"], "pending", "201 upload is not pending");
+    (id.to_string(), version.to_string())
+}
 
 /// The audit chain's length and the number of certificates issued.
 async fn registry_counts(registry: &Registry) -> (i64, i64) {
