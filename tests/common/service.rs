@@ -156,6 +156,10 @@ impl Service {
 
     /// Starts the process on a free port and waits until it listens.
     fn launch(&mut self) {
+        // Lines of earlier launches (the log is appended across restarts) do not count.
+        let earlier = std::fs::read(&self.log)
+            .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count())
+            .unwrap_or(0);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -170,17 +174,15 @@ impl Service {
             .spawn()
             .expect("start oneseal serve");
         self.child = Some(child);
-        self.url = self.wait_listening();
+        self.url = self.wait_listening(earlier);
     }
 
-    fn wait_listening(&mut self) -> String {
+    fn wait_listening(&mut self, earlier: usize) -> String {
         let started = Instant::now();
-        let mut seen = 0;
         loop {
             let file = std::fs::File::open(&self.log).expect("log");
             let lines: Vec<String> = BufReader::new(file).lines().map_while(Result::ok).collect();
-            // Only lines written by this launch count (the log is appended across restarts).
-            if let Some(url) = lines.iter().skip(seen).rev().find_map(|line| {
+            if let Some(url) = lines.iter().skip(earlier).rev().find_map(|line| {
                 line.strip_prefix("oneseal: listening on ")
                     .map(str::to_string)
             }) {
@@ -198,7 +200,6 @@ impl Service {
                 "oneseal serve did not start:\n{}",
                 self.logs()
             );
-            seen = seen.max(lines.len().saturating_sub(5));
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -222,6 +223,22 @@ impl Service {
         let _ = Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();
+        child.wait().expect("wait for oneseal serve")
+    }
+
+    /// Sends SIGTERM and returns at once; `wait_exit` collects the status.
+    pub fn send_terminate(&self) {
+        let child = self.child.as_ref().expect("service is running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success(), "kill -TERM failed");
+    }
+
+    /// Waits for the process to end by itself; returns its exit status.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("service is running");
         child.wait().expect("wait for oneseal serve")
     }
 
