@@ -7,15 +7,17 @@
 
 pub mod audit;
 mod records;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::{AnyPool, Row};
 
 pub use audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use records::*;
+use writer::{Batch, BoxFuture};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -28,7 +30,7 @@ pub enum Backend {
 }
 
 /// Why the registry could not do what was asked.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The database refused or could not be reached; the cause is for the log, not the client.
     #[error("the registry database failed: {0}")]
@@ -63,12 +65,14 @@ impl From<sqlx::migrate::MigrateError> for RegistryError {
 
 type Result<T> = std::result::Result<T, RegistryError>;
 
-/// The registry: a pool for reads and one for writes (a single connection on SQLite, whose
-/// one writer at a time is better queued in-process than retried on SQLITE_BUSY).
+/// The registry: a pool for reads, and one writer that commits the changes of concurrent
+/// callers in groups (on SQLite over a single connection: its one writer at a time is better
+/// queued in-process than retried on SQLITE_BUSY).
 #[derive(Clone)]
 pub struct Registry {
     read: AnyPool,
     write: AnyPool,
+    writer: writer::Writer,
     backend: Backend,
 }
 
@@ -106,6 +110,7 @@ impl Registry {
                 let read = sqlite_pool(8).connect_lazy_with(options);
                 Registry {
                     read,
+                    writer: writer::Writer::start(write.clone(), backend),
                     write,
                     backend,
                 }
@@ -119,6 +124,7 @@ impl Registry {
                 POSTGRES_MIGRATIONS.run(&pool).await?;
                 Registry {
                     read: pool.clone(),
+                    writer: writer::Writer::start(pool.clone(), backend),
                     write: pool,
                     backend,
                 }
@@ -139,60 +145,22 @@ impl Registry {
 
     /// Appends an entry that records no other state change (a verification, a refusal).
     pub async fn record(&self, record: &AuditRecord, now_ms: i64) -> Result<AuditEntry> {
-        let mut tx = self.begin().await?;
-        let entry = self.append(&mut tx, record, now_ms).await?;
-        tx.commit().await?;
-        Ok(entry)
+        self.write((record.clone(), now_ms), |batch, (record, now_ms)| {
+            Box::pin(async move { Ok(batch.append(record, *now_ms)) })
+        })
+        .await
     }
 
-    /// Starts a write transaction; SQLite takes its write lock at once (BEGIN IMMEDIATE), so a
-    /// transaction that reads before it writes cannot fail half-way on another writer.
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.write.begin().await?,
-        })
-    }
-
-    /// Places `record` at the head of the chain inside the caller's transaction. The head row is
-    /// locked (PostgreSQL `FOR UPDATE`; SQLite's write lock) so instances append one at a time.
-    async fn append(
-        &self,
-        tx: &mut AnyConnection,
-        record: &AuditRecord,
-        now_ms: i64,
-    ) -> Result<AuditEntry> {
-        let head = sqlx::query(match self.backend {
-            Backend::Postgres => "SELECT length, hash FROM audit_head WHERE id = 1 FOR UPDATE",
-            Backend::Sqlite => "SELECT length, hash FROM audit_head WHERE id = 1",
-        })
-        .fetch_one(&mut *tx)
-        .await?;
-        let length: i64 = head.try_get(0)?;
-        let hash: String = head.try_get(1)?;
-        let previous = audit::parse_hash(&hash)
-            .ok_or_else(|| RegistryError::Corrupt("the audit chain head's hash".into()))?;
-        let entry = record.chain(length + 1, now_ms, previous);
-        sqlx::query(
-            "INSERT INTO audit (sequence, time_ms, actor, action, subject, details, previous_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(entry.sequence)
-        .bind(entry.time_ms)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.subject)
-        .bind(&entry.details)
-        .bind(audit::hex(&entry.previous_hash))
-        .bind(audit::hex(&entry.hash))
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE audit_head SET length = $1, hash = $2 WHERE id = 1")
-            .bind(entry.sequence)
-            .bind(audit::hex(&entry.hash))
-            .execute(&mut *tx)
-            .await?;
-        Ok(entry)
+    /// Runs `work` on `data` in the writer's next group transaction, with the audit chain's head
+    /// held; returns its value once the group is durably committed. `work` may run more than
+    /// once, so everything it does goes through the batch.
+    async fn write<D, T, F>(&self, data: D, work: F) -> Result<T>
+    where
+        D: Send + Sync + 'static,
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut Batch, &'c D) -> BoxFuture<'c, Result<T>> + Send + Sync + 'static,
+    {
+        self.writer.write(data, work).await
     }
 
     /// Entries after `after`, oldest first, at most `limit`.
@@ -264,6 +232,8 @@ fn sqlite_pool(connections: u32) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(connections)
         .acquire_timeout(Duration::from_secs(10))
+        // An embedded database's connection cannot go stale: a ping per acquire is pure cost.
+        .test_before_acquire(false)
         .after_connect(|connection, _| {
             Box::pin(async move {
                 // WAL lets readers run beside the writer; synchronous=FULL makes each commit

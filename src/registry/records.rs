@@ -244,22 +244,24 @@ impl Registry {
         token: &TokenRecord,
         audit: &AuditRecord,
     ) -> Result<AuditEntry> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO tokens (id, name, role, department, secret_hash, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&token.id)
-        .bind(&token.name)
-        .bind(token.role.as_str())
-        .bind(token.department.clone())
-        .bind(token.secret_hash.to_vec())
-        .bind(token.created_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        let entry = self.append(&mut tx, audit, token.created_at_ms).await?;
-        tx.commit().await?;
-        Ok(entry)
+        self.write((token.clone(), audit.clone()), |batch, (token, audit)| {
+            Box::pin(async move {
+                sqlx::query(
+                    "INSERT INTO tokens (id, name, role, department, secret_hash, created_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&token.id)
+                .bind(&token.name)
+                .bind(token.role.as_str())
+                .bind(token.department.clone())
+                .bind(token.secret_hash.to_vec())
+                .bind(token.created_at_ms)
+                .execute(batch.connection())
+                .await?;
+                Ok(batch.append(audit, token.created_at_ms))
+            })
+        })
+        .await
     }
 
     pub async fn token(&self, id: &str) -> Result<Option<TokenRecord>> {
@@ -290,30 +292,34 @@ impl Registry {
         audit: &AuditRecord,
         now_ms: i64,
     ) -> Result<Transition<()>> {
-        let mut tx = self.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
-        )
-        .bind(now_ms)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let exists = sqlx::query("SELECT 1 FROM tokens WHERE id = $1")
+        let data = (id.to_string(), audit.clone(), now_ms);
+        self.write(data, |batch, (id, audit, now_ms)| {
+            Box::pin(async move {
+                let changed = sqlx::query(
+                    "UPDATE tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
+                )
+                .bind(*now_ms)
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .execute(batch.connection())
                 .await?
-                .is_some();
-            return Ok(if exists {
-                Transition::Refused("the token is already revoked".into())
-            } else {
-                Transition::NotFound
-            });
-        }
-        self.append(&mut tx, audit, now_ms).await?;
-        tx.commit().await?;
-        Ok(Transition::Done(()))
+                .rows_affected();
+                if changed == 0 {
+                    let exists = sqlx::query("SELECT 1 FROM tokens WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(batch.connection())
+                        .await?
+                        .is_some();
+                    return Ok(if exists {
+                        Transition::Refused("the token is already revoked".into())
+                    } else {
+                        Transition::NotFound
+                    });
+                }
+                batch.append(audit, *now_ms);
+                Ok(Transition::Done(()))
+            })
+        })
+        .await
     }
 
     /// Stores an uploaded bundle as the template's next version, pending approval.
@@ -321,35 +327,43 @@ impl Registry {
         &self,
         template: &NewTemplate,
         submitted_by: &str,
-        audit: impl Fn(i64) -> AuditRecord,
+        audit: impl Fn(i64) -> AuditRecord + Send + Sync + 'static,
         now_ms: i64,
     ) -> Result<TemplateVersion> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM templates WHERE id = $1")
-            .bind(&template.id)
-            .fetch_one(&mut *tx)
+        let data = (template.clone(), submitted_by.to_string(), audit, now_ms);
+        let version = self
+            .write(data, |batch, (stored, submitter, audit, now_ms)| {
+                Box::pin(async move {
+                    let row = sqlx::query(
+                        "SELECT COALESCE(MAX(version), 0) FROM templates WHERE id = $1",
+                    )
+                    .bind(&stored.id)
+                    .fetch_one(batch.connection())
+                    .await?;
+                    let version: i64 = row.try_get::<i64, _>(0)? + 1;
+                    sqlx::query(
+                        "INSERT INTO templates (id, version, status, title, department, label, \
+                         submitted_by, submitted_at_ms, blank, manifest, example) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    )
+                    .bind(&stored.id)
+                    .bind(version)
+                    .bind(TemplateStatus::Pending.as_str())
+                    .bind(&stored.title)
+                    .bind(&stored.department)
+                    .bind(&stored.label)
+                    .bind(submitter)
+                    .bind(*now_ms)
+                    .bind(&stored.files.blank)
+                    .bind(&stored.files.manifest)
+                    .bind(&stored.files.example)
+                    .execute(batch.connection())
+                    .await?;
+                    batch.append(&audit(version), *now_ms);
+                    Ok(version)
+                })
+            })
             .await?;
-        let version: i64 = row.try_get::<i64, _>(0)? + 1;
-        sqlx::query(
-            "INSERT INTO templates (id, version, status, title, department, label, submitted_by, \
-             submitted_at_ms, blank, manifest, example) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(&template.id)
-        .bind(version)
-        .bind(TemplateStatus::Pending.as_str())
-        .bind(&template.title)
-        .bind(&template.department)
-        .bind(&template.label)
-        .bind(submitted_by)
-        .bind(now_ms)
-        .bind(template.files.blank.clone())
-        .bind(template.files.manifest.clone())
-        .bind(template.files.example.clone())
-        .execute(&mut *tx)
-        .await?;
-        self.append(&mut tx, &audit(version), now_ms).await?;
-        tx.commit().await?;
         Ok(TemplateVersion {
             id: template.id.clone(),
             version,
@@ -431,38 +445,58 @@ impl Registry {
         audit: &AuditRecord,
         now_ms: i64,
     ) -> Result<Transition<TemplateVersion>> {
-        let mut tx = self.begin().await?;
-        let row = sqlx::query("SELECT status FROM templates WHERE id = $1 AND version = $2")
-            .bind(id)
-            .bind(version)
-            .fetch_optional(&mut *tx)
+        let data = (
+            id.to_string(),
+            version,
+            approved_by.to_string(),
+            audit.clone(),
+            now_ms,
+        );
+        let approved = self
+            .write(data, |batch, (template, version, approver, audit, now_ms)| {
+                Box::pin(async move {
+                    let row =
+                        sqlx::query("SELECT status FROM templates WHERE id = $1 AND version = $2")
+                            .bind(template)
+                            .bind(*version)
+                            .fetch_optional(batch.connection())
+                            .await?;
+                    let Some(row) = row else {
+                        return Ok(Transition::NotFound);
+                    };
+                    let status = TemplateStatus::parse(&row.try_get::<String, _>(0)?)?;
+                    if status != TemplateStatus::Pending {
+                        return Ok(Transition::Refused(format!(
+                            "version {version} is {}, not pending",
+                            status.as_str()
+                        )));
+                    }
+                    sqlx::query(
+                        "UPDATE templates SET status = 'retired' WHERE id = $1 AND status = 'active'",
+                    )
+                    .bind(template)
+                    .execute(batch.connection())
+                    .await?;
+                    sqlx::query(
+                        "UPDATE templates SET status = 'active', decided_by = $1, decided_at_ms = $2 \
+                         WHERE id = $3 AND version = $4",
+                    )
+                    .bind(approver)
+                    .bind(*now_ms)
+                    .bind(template)
+                    .bind(*version)
+                    .execute(batch.connection())
+                    .await?;
+                    batch.append(audit, *now_ms);
+                    Ok(Transition::Done(()))
+                })
+            })
             .await?;
-        let Some(row) = row else {
-            return Ok(Transition::NotFound);
-        };
-        let status = TemplateStatus::parse(&row.try_get::<String, _>(0)?)?;
-        if status != TemplateStatus::Pending {
-            return Ok(Transition::Refused(format!(
-                "version {version} is {}, not pending",
-                status.as_str()
-            )));
+        match approved {
+            Transition::Done(()) => {}
+            Transition::NotFound => return Ok(Transition::NotFound),
+            Transition::Refused(why) => return Ok(Transition::Refused(why)),
         }
-        sqlx::query("UPDATE templates SET status = 'retired' WHERE id = $1 AND status = 'active'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE templates SET status = 'active', decided_by = $1, decided_at_ms = $2 \
-             WHERE id = $3 AND version = $4",
-        )
-        .bind(approved_by)
-        .bind(now_ms)
-        .bind(id)
-        .bind(version)
-        .execute(&mut *tx)
-        .await?;
-        self.append(&mut tx, audit, now_ms).await?;
-        tx.commit().await?;
         match self.template(id, version).await? {
             Some(approved) => Ok(Transition::Done(approved)),
             None => Ok(Transition::NotFound),
@@ -477,33 +511,37 @@ impl Registry {
         audit: &AuditRecord,
         now_ms: i64,
     ) -> Result<AuditEntry> {
-        let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO certificates (serial, status, template_id, template_version, \
-             template_title, data, holder, credit_code, delivery, issuer, issued_at_ms) \
-             VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&reservation.serial)
-        .bind(&reservation.template_id)
-        .bind(reservation.template_version)
-        .bind(&reservation.template_title)
-        .bind(&reservation.data)
-        .bind(&reservation.holder)
-        .bind(reservation.credit_code.clone())
-        .bind(&reservation.delivery)
-        .bind(&reservation.issuer)
-        .bind(reservation.issued_at_ms)
-        .execute(&mut *tx)
-        .await;
-        if let Err(RegistryError::Conflict(_)) = inserted.map_err(RegistryError::from) {
-            return Err(RegistryError::Conflict(format!(
-                "serial {}",
-                reservation.serial
-            )));
-        }
-        let entry = self.append(&mut tx, audit, now_ms).await?;
-        tx.commit().await?;
-        Ok(entry)
+        let data = (reservation.clone(), audit.clone(), now_ms);
+        self.write(data, |batch, (reservation, audit, now_ms)| {
+            Box::pin(async move {
+                let inserted = sqlx::query(
+                    "INSERT INTO certificates (serial, status, template_id, template_version, \
+                     template_title, data, holder, credit_code, delivery, issuer, issued_at_ms) \
+                     VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&reservation.serial)
+                .bind(&reservation.template_id)
+                .bind(reservation.template_version)
+                .bind(&reservation.template_title)
+                .bind(&reservation.data)
+                .bind(&reservation.holder)
+                .bind(reservation.credit_code.clone())
+                .bind(&reservation.delivery)
+                .bind(&reservation.issuer)
+                .bind(reservation.issued_at_ms)
+                .execute(batch.connection())
+                .await;
+                match inserted.map_err(RegistryError::from) {
+                    Ok(_) => Ok(batch.append(audit, *now_ms)),
+                    Err(RegistryError::Conflict(_)) => Err(RegistryError::Conflict(format!(
+                        "serial {}",
+                        reservation.serial
+                    ))),
+                    Err(other) => Err(other),
+                }
+            })
+        })
+        .await
     }
 
     /// Stores the sealed PDF and marks the certificate issued, with its audit entry, durably.
@@ -515,25 +553,34 @@ impl Registry {
         audit: &AuditRecord,
         now_ms: i64,
     ) -> Result<AuditEntry> {
-        let mut tx = self.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE certificates SET status = 'issued', sha256 = $1, pdf = $2 \
-             WHERE serial = $3 AND status = 'signing'",
-        )
-        .bind(sha256)
-        .bind(pdf.to_vec())
-        .bind(serial)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed != 1 {
-            return Err(RegistryError::Corrupt(format!(
-                "serial {serial} was not awaiting its PDF"
-            )));
-        }
-        let entry = self.append(&mut tx, audit, now_ms).await?;
-        tx.commit().await?;
-        Ok(entry)
+        let data = (
+            serial.to_string(),
+            sha256.to_string(),
+            pdf.to_vec(),
+            audit.clone(),
+            now_ms,
+        );
+        self.write(data, |batch, (serial, sha256, pdf, audit, now_ms)| {
+            Box::pin(async move {
+                let changed = sqlx::query(
+                    "UPDATE certificates SET status = 'issued', sha256 = $1, pdf = $2 \
+                     WHERE serial = $3 AND status = 'signing'",
+                )
+                .bind(sha256)
+                .bind(pdf)
+                .bind(serial)
+                .execute(batch.connection())
+                .await?
+                .rows_affected();
+                if changed != 1 {
+                    return Err(RegistryError::Corrupt(format!(
+                        "serial {serial} was not awaiting its PDF"
+                    )));
+                }
+                Ok(batch.append(audit, *now_ms))
+            })
+        })
+        .await
     }
 
     pub async fn certificate(&self, serial: &str) -> Result<Option<CertificateRecord>> {
@@ -613,33 +660,55 @@ impl Registry {
         audit: &AuditRecord,
         now_ms: i64,
     ) -> Result<Transition<CertificateRecord>> {
-        let mut tx = self.begin().await?;
-        let changed = sqlx::query(
-            "UPDATE certificates SET status = 'revoked', revoked_at_ms = $1, revoked_by = $2, \
-             revocation_reason = $3 WHERE serial = $4 AND status = 'issued'",
-        )
-        .bind(now_ms)
-        .bind(revoked_by)
-        .bind(reason)
-        .bind(serial)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            let row = sqlx::query("SELECT status FROM certificates WHERE serial = $1")
-                .bind(serial)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Ok(match row {
-                None => Transition::NotFound,
-                Some(row) => match CertificateStatus::parse(&row.try_get::<String, _>(0)?)? {
-                    CertificateStatus::Signing => Transition::NotFound,
-                    _ => Transition::Refused("the certificate is already revoked".into()),
-                },
-            });
+        let data = (
+            serial.to_string(),
+            reason.to_string(),
+            revoked_by.to_string(),
+            audit.clone(),
+            now_ms,
+        );
+        let revoked = self
+            .write(data, |batch, (target, reason, revoker, audit, now_ms)| {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE certificates SET status = 'revoked', revoked_at_ms = $1, \
+                         revoked_by = $2, revocation_reason = $3 \
+                         WHERE serial = $4 AND status = 'issued'",
+                    )
+                    .bind(*now_ms)
+                    .bind(revoker)
+                    .bind(reason)
+                    .bind(target)
+                    .execute(batch.connection())
+                    .await?
+                    .rows_affected();
+                    if changed == 0 {
+                        let row = sqlx::query("SELECT status FROM certificates WHERE serial = $1")
+                            .bind(target)
+                            .fetch_optional(batch.connection())
+                            .await?;
+                        return Ok(match row {
+                            None => Transition::NotFound,
+                            Some(row) => {
+                                match CertificateStatus::parse(&row.try_get::<String, _>(0)?)? {
+                                    CertificateStatus::Signing => Transition::NotFound,
+                                    _ => Transition::Refused(
+                                        "the certificate is already revoked".into(),
+                                    ),
+                                }
+                            }
+                        });
+                    }
+                    batch.append(audit, *now_ms);
+                    Ok(Transition::Done(()))
+                })
+            })
+            .await?;
+        match revoked {
+            Transition::Done(()) => {}
+            Transition::NotFound => return Ok(Transition::NotFound),
+            Transition::Refused(why) => return Ok(Transition::Refused(why)),
         }
-        self.append(&mut tx, audit, now_ms).await?;
-        tx.commit().await?;
         match self.certificate(serial).await? {
             Some(record) => Ok(Transition::Done(record)),
             None => Ok(Transition::NotFound),

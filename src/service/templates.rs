@@ -48,17 +48,19 @@ impl Bureau {
             files,
         };
         let actor = caller.actor();
-        let audit = |version: i64| {
+        let (recorded_actor, id) = (actor.clone(), template.id.clone());
+        let details = serde_json::json!({
+            "title": template.title,
+            "department": template.department,
+            "label": template.label,
+            "blank_sha256": sha256_hex(&template.files.blank),
+        });
+        let audit = move |version: i64| {
             AuditRecord::new(
-                actor.clone(),
+                recorded_actor.clone(),
                 "template.submitted",
-                format!("template/{}/{version}", template.id),
-                serde_json::json!({
-                    "title": template.title,
-                    "department": template.department,
-                    "label": template.label,
-                    "blank_sha256": sha256_hex(&template.files.blank),
-                }),
+                format!("template/{id}/{version}"),
+                details.clone(),
             )
         };
         Ok(self
