@@ -98,7 +98,8 @@ impl Bureau {
         let (holder, credit_code) = {
             let bundle = Arc::clone(&bundle);
             let data = request.data.clone();
-            off_runtime(move || summarize(&bundle.manifest, data.as_bytes())).await??
+            self.compute(move || summarize(&bundle.manifest, data.as_bytes()))
+                .await??
         };
         let issued_at = bureau_now();
         let mut reservation = Reservation {
@@ -218,7 +219,7 @@ impl Bureau {
             issued_at,
             base_url: self.settings().base_url.clone(),
         };
-        off_runtime(move || {
+        self.compute(move || {
             let mut issuer = Issuer::new(signer.as_ref())?;
             if let Some(image) = image {
                 issuer = issuer.with_seal_image(image.as_ref().clone());
@@ -237,6 +238,19 @@ impl Bureau {
             },
             other => ServiceError::Internal(format!("issuing {serial}: {other}")),
         })
+    }
+
+    /// Runs a CPU-bound step off the async runtime, one per core at a time.
+    async fn compute<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let _core = self
+            .computing
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
+        off_runtime(work).await
     }
 
     /// Best effort: the serial stays taken, and the trail says signing did not finish.

@@ -105,13 +105,17 @@ pub struct Bureau {
     settings: BureauSettings,
     bundles: Mutex<HashMap<(String, i64), Arc<crate::template::Bundle>>>,
     verifications: Arc<tokio::sync::Semaphore>,
+    /// Issuances under way, from before their serial is taken until they are answered.
     issuing: Arc<tokio::sync::Semaphore>,
     issuing_permits: usize,
+    /// Issuances in a CPU-bound step (checking the data, drawing and signing the licence).
+    computing: Arc<tokio::sync::Semaphore>,
 }
 
-/// Issuances signing at once per core: signing is CPU-bound, so a few more than the cores keeps
-/// them busy without a backlog of half-done work inside the process.
-const ISSUING_PER_CORE: usize = 2;
+/// Issuances under way per core. Most of an issuance's time is spent waiting for the registry's
+/// group commit, which grows with the issuances waiting for it; this bounds the half-done work
+/// a crash can leave (reserved serials without a PDF) while keeping the groups large.
+const ISSUANCES_PER_CORE: usize = 16;
 
 impl Bureau {
     /// Puts the seal and the registry to work; the seal's own root is the verification anchor.
@@ -144,8 +148,11 @@ impl Bureau {
             verifications: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_concurrent_verifications.max(1),
             )),
-            issuing: Arc::new(tokio::sync::Semaphore::new(workers * ISSUING_PER_CORE)),
-            issuing_permits: workers * ISSUING_PER_CORE,
+            issuing: Arc::new(tokio::sync::Semaphore::new(workers * ISSUANCES_PER_CORE)),
+            issuing_permits: workers * ISSUANCES_PER_CORE,
+            // One CPU-bound step per core: more would only share the cores with the registry's
+            // writer, whose every statement waits for a core to run on.
+            computing: Arc::new(tokio::sync::Semaphore::new(workers)),
             settings,
             bundles: Mutex::new(HashMap::new()),
         })
