@@ -267,8 +267,6 @@ struct IssuedBody {
     issued_at: String,
     verification_url: String,
     pdf_url: String,
-    /// The sealed PDF, base64.
-    pdf: String,
 }
 
 pub async fn issue_certificate(
@@ -305,10 +303,36 @@ pub async fn issue_certificate(
         issued_at: rfc3339(issued.record.issued_at_ms),
         verification_url: issued.verification_url,
         pdf_url: format!("/api/v1/certificates/{serial}/pdf"),
-        pdf: base64::engine::general_purpose::STANDARD.encode(&issued.pdf),
         serial,
     };
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    let body = with_pdf(&body, &issued.pdf)?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
+}
+
+/// The issuance's JSON with the sealed PDF in base64 as its last member, `pdf`. Base64 needs no
+/// JSON escaping, so it is encoded straight into the body: through serde it was escaped byte by
+/// byte and copied twice, a tenth of the request's CPU outside signing.
+fn with_pdf(metadata: &IssuedBody, pdf: &[u8]) -> Result<String, ServiceError> {
+    let mut body = serde_json::to_string(metadata)
+        .map_err(|e| ServiceError::Internal(format!("the issuance's JSON: {e}")))?;
+    if body.pop() != Some('}') {
+        return Err(ServiceError::Internal(
+            "the issuance's JSON is not an object".into(),
+        ));
+    }
+    body.reserve(pdf.len() / 3 * 4 + 16);
+    body.push_str(",\"pdf\":\"");
+    base64::engine::general_purpose::STANDARD.encode_string(pdf, &mut body);
+    body.push_str("\"}");
+    Ok(body)
 }
 
 pub async fn certificate(
@@ -578,4 +602,34 @@ fn pdf_response(pdf: Vec<u8>, filename: &str) -> Response {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_issued_body_is_json_with_the_pdf_last() {
+        let metadata = IssuedBody {
+            serial: "20261126-ABCDEFGHJK".into(),
+            sha256: "00".repeat(32),
+            status: "issued",
+            template: "food-business-licence".into(),
+            template_version: 3,
+            issued_at: "2026-11-26T05:00:00Z".into(),
+            verification_url: "http://127.0.0.1/verify/20261126-ABCDEFGHJK".into(),
+            pdf_url: "/api/v1/certificates/20261126-ABCDEFGHJK/pdf".into(),
+        };
+        let pdf: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
+        let body = with_pdf(&metadata, &pdf).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(parsed["serial"], "20261126-ABCDEFGHJK");
+        assert_eq!(parsed["template_version"], 3);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(parsed["pdf"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(decoded, pdf);
+        assert!(body.ends_with("\"}"));
+    }
 }
