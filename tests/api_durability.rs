@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::service::{Database, Service, psql};
+use common::service::{Database, Service};
 use serde_json::Value;
 
 both_databases! {
@@ -19,56 +19,25 @@ both_databases! {
 
 /// Makes the registry refuse audit entries whose action is `action`.
 fn refuse_entries(service: &Service, action: &str) {
-    match service.database {
-        Database::Sqlite => sqlite(
-            service,
-            &format!(
-                "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '{action}' \
-                 BEGIN SELECT RAISE(ABORT, 'the audit disk is full'); END;"
-            ),
+    service.sql(&match service.database {
+        Database::Sqlite => format!(
+            "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '{action}' \
+             BEGIN SELECT RAISE(ABORT, 'the audit disk is full'); END;"
         ),
-        Database::Postgres => {
-            let url = service.database_url.as_deref().unwrap();
-            psql(
-                url,
-                &format!(
-                    "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
-                     IF NEW.action = '{action}' THEN RAISE EXCEPTION 'the audit disk is full'; \
-                     END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
-                     CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse();"
-                ),
-            );
-        }
-    }
+        Database::Postgres => format!(
+            "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+             IF NEW.action = '{action}' THEN RAISE EXCEPTION 'the audit disk is full'; \
+             END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse();"
+        ),
+    });
 }
 
 fn allow_entries(service: &Service) {
-    match service.database {
-        Database::Sqlite => sqlite(service, "DROP TRIGGER refuse;"),
-        Database::Postgres => {
-            psql(
-                service.database_url.as_deref().unwrap(),
-                "DROP TRIGGER refuse ON audit;",
-            );
-        }
-    }
-}
-
-fn sqlite(service: &Service, sql: &str) {
-    let database = service.data.path().join("data/oneseal.db");
-    let script = "import sqlite3, sys\nc = sqlite3.connect(sys.argv[1], timeout=30)\n\
-                  c.executescript(sys.argv[2])\nc.commit()\n";
-    let output = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&database)
-        .arg(sql)
-        .output()
-        .expect("python3");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    service.sql(match service.database {
+        Database::Sqlite => "DROP TRIGGER refuse;",
+        Database::Postgres => "DROP TRIGGER refuse ON audit;",
+    });
 }
 
 fn certificates(service: &Service, token: &str) -> Vec<Value> {

@@ -286,16 +286,20 @@ fn nothing_is_signed_when_the_audit_trail_cannot_be_written() {
     let input = common::repo_root().join("docs/examples/approval-notice.pdf");
     let output = dir.path().join("signed.pdf");
     let keys = common::repo_root().join("keys-example");
-    let mut command = std::process::Command::new(common::oneseal_binary());
-    command
-        .arg("sign")
-        .arg(&input)
-        .arg("--out")
-        .arg(&output)
-        .arg("--keys")
-        .arg(&keys)
-        .env("ONESEAL_DATA_DIR", &blocked);
-    let result = common::run(&mut command);
+    let sign_with_trail = |trail: &Path| {
+        common::oneseal_env(
+            [
+                "sign".as_ref(),
+                input.as_os_str(),
+                "--out".as_ref(),
+                output.as_os_str(),
+                "--keys".as_ref(),
+                keys.as_os_str(),
+            ],
+            &[("ONESEAL_DATA_DIR", trail.to_str().expect("UTF-8 path"))],
+        )
+    };
+    let result = sign_with_trail(&blocked);
     assert_eq!(result.code, Some(2), "{}", result.describe());
     assert!(
         result.stderr.contains("audit") || result.stderr.contains("data directory"),
@@ -309,22 +313,12 @@ fn nothing_is_signed_when_the_audit_trail_cannot_be_written() {
 
     // With a writable trail the same command signs and leaves two entries that verify.
     let trail = dir.path().join("trail");
-    let mut command = std::process::Command::new(common::oneseal_binary());
-    command
-        .arg("sign")
-        .arg(&input)
-        .arg("--out")
-        .arg(&output)
-        .arg("--keys")
-        .arg(&keys)
-        .env("ONESEAL_DATA_DIR", &trail);
-    let signed = common::run(&mut command);
+    let signed = sign_with_trail(&trail);
     assert!(signed.ok(), "{}", signed.describe());
-    let mut command = std::process::Command::new(common::oneseal_binary());
-    command
-        .args(["audit", "verify"])
-        .env("ONESEAL_DATA_DIR", &trail);
-    let audit = common::run(&mut command);
+    let audit = common::oneseal_env(
+        ["audit", "verify"],
+        &[("ONESEAL_DATA_DIR", trail.to_str().expect("UTF-8 path"))],
+    );
     assert!(
         audit.ok() && audit.stdout.contains("2 entries"),
         "{}",
