@@ -157,6 +157,7 @@ async fn build_world(generation: u64) -> World {
             max_concurrent_verifications: 2,
             verification_timeout: Duration::from_secs(20),
             max_verify_bytes: 20 << 20,
+            clock_offset_ms: 0,
         },
     )
     .expect("the bureau");

@@ -32,6 +32,8 @@ pub struct ConfigFile {
     pub limits: LimitsSection,
     #[serde(default)]
     pub log: LogSection,
+    #[serde(default)]
+    pub workflow: WorkflowSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -65,6 +67,18 @@ pub struct LimitsSection {
     pub max_concurrent_verifications: Option<usize>,
 }
 
+/// Issuance requests, deadlines and the results feed (docs/workflow.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSection {
+    /// How often deadlines are checked (overdue requests, missed 容缺 commitments).
+    pub sweep_interval_seconds: Option<u64>,
+    /// Longest wait between webhook delivery attempts.
+    pub webhook_max_backoff_seconds: Option<u64>,
+    /// Development only: shifts the bureau's clock, to live through deadlines in a test.
+    pub clock_offset_seconds: Option<i64>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSection {
@@ -91,6 +105,9 @@ pub struct Settings {
     pub max_concurrent_verifications: usize,
     pub log_format: String,
     pub log_level: String,
+    pub sweep_interval: Duration,
+    pub webhook_max_backoff: Duration,
+    pub clock_offset_seconds: i64,
 }
 
 /// Flags shared by `serve`, `token` and `audit`.
@@ -198,6 +215,26 @@ impl Settings {
             log_level: env("ONESEAL_LOG")
                 .or(file.log.level)
                 .unwrap_or_else(|| "info".into()),
+            sweep_interval: Duration::from_secs(
+                env_number("ONESEAL_SWEEP_INTERVAL_SECONDS")?
+                    .or(file.workflow.sweep_interval_seconds)
+                    .unwrap_or(60)
+                    .max(1),
+            ),
+            webhook_max_backoff: Duration::from_secs(
+                env_number("ONESEAL_WEBHOOK_MAX_BACKOFF_SECONDS")?
+                    .or(file.workflow.webhook_max_backoff_seconds)
+                    .unwrap_or(300)
+                    .max(1),
+            ),
+            clock_offset_seconds: match env("ONESEAL_CLOCK_OFFSET_SECONDS") {
+                Some(text) => text.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "ONESEAL_CLOCK_OFFSET_SECONDS must be a whole number of seconds, not {text:?}"
+                    )
+                })?,
+                None => file.workflow.clock_offset_seconds.unwrap_or(0),
+            },
             data_dir,
         })
     }

@@ -60,6 +60,16 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         if settings.tls.is_none() {
             tracing::warn!("production without TLS: terminate TLS in front of this service");
         }
+        if settings.clock_offset_seconds != 0 {
+            bail!(
+                "production refuses a shifted clock: remove [workflow] clock_offset_seconds (ONESEAL_CLOCK_OFFSET_SECONDS)"
+            );
+        }
+    } else if settings.clock_offset_seconds != 0 {
+        tracing::warn!(
+            offset_seconds = settings.clock_offset_seconds,
+            "the bureau's clock is shifted (development only)"
+        );
     }
     let image = match &settings.seal_image {
         Some(path) => {
@@ -93,6 +103,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             max_concurrent_verifications: settings.max_concurrent_verifications,
             verification_timeout: settings.verification_timeout,
             max_verify_bytes: settings.http.max_verify_bytes,
+            clock_offset_ms: settings.clock_offset_seconds.saturating_mul(1000),
         },
     )
     .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?;

@@ -6,6 +6,7 @@
 //! (`$1` placeholders work on both); only the schema and the chain-head lock differ.
 
 pub mod audit;
+mod events;
 mod records;
 mod writer;
 
@@ -16,6 +17,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
+pub use events::*;
 pub use records::*;
 use writer::{Batch, BoxFuture};
 

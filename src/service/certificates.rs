@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::issuance::{IssuanceRequest, IssueError, Issuer};
 use super::templates::sha256_hex;
-use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, quoted, require};
+use super::{Bureau, Identity, ServiceError, off_runtime, quoted, require};
 use crate::registry::{
     AuditRecord, CertificateQuery, CertificateRecord, RegistryError, Reservation, Role, Transition,
 };
@@ -101,7 +101,7 @@ impl Bureau {
             self.compute(move || summarize(&bundle.manifest, data.as_bytes()))
                 .await??
         };
-        let issued_at = bureau_now();
+        let issued_at = self.now();
         let mut reservation = Reservation {
             serial: String::new(),
             template_id: template.id.clone(),
@@ -139,7 +139,13 @@ impl Bureau {
             }),
         );
         self.registry()
-            .complete_issuance(serial.as_str(), &sha256, &licence.pdf, &audit, now_ms())
+            .complete_issuance(
+                serial.as_str(),
+                &sha256,
+                &licence.pdf,
+                &audit,
+                self.now_ms(),
+            )
             .await?;
         metrics::counter!("oneseal_issuances_total").increment(1);
         let record = CertificateRecord {
@@ -191,7 +197,7 @@ impl Bureau {
             );
             match self
                 .registry()
-                .reserve_serial(reservation, &audit, now_ms())
+                .reserve_serial(reservation, &audit, self.now_ms())
                 .await
             {
                 Ok(_) => return Ok(serial),
@@ -261,7 +267,7 @@ impl Bureau {
             reservation.serial.clone(),
             serde_json::json!({ "error": error.to_string() }),
         );
-        if let Err(failure) = self.registry().record(&audit, now_ms()).await {
+        if let Err(failure) = self.registry().record(&audit, self.now_ms()).await {
             tracing::error!(serial = %reservation.serial, error = %failure, "cannot record an abandoned issuance");
         }
     }
@@ -353,7 +359,7 @@ impl Bureau {
         );
         match self
             .registry()
-            .revoke_certificate(serial, reason, &caller.actor(), &audit, now_ms())
+            .revoke_certificate(serial, reason, &caller.actor(), &audit, self.now_ms())
             .await?
         {
             Transition::Done(record) => {

@@ -92,6 +92,9 @@ pub struct BureauSettings {
     pub verification_timeout: std::time::Duration,
     /// Largest PDF accepted for verification.
     pub max_verify_bytes: usize,
+    /// Added to the system clock: lets a development service live through deadlines in
+    /// minutes. Production refuses anything but zero (`oneseal serve` checks).
+    pub clock_offset_ms: i64,
 }
 
 /// The bureau: its one seal, its registry, and what it has loaded.
@@ -178,6 +181,16 @@ impl Bureau {
 
     pub fn settings(&self) -> &BureauSettings {
         &self.settings
+    }
+
+    /// The bureau's clock, in Unix milliseconds: the system clock plus the configured offset.
+    pub fn now_ms(&self) -> i64 {
+        now_ms().saturating_add(self.settings.clock_offset_ms)
+    }
+
+    /// The bureau's clock in its own offset (China Standard Time).
+    pub fn now(&self) -> OffsetDateTime {
+        bureau_now() + time::Duration::milliseconds(self.settings.clock_offset_ms)
     }
 
     /// The seal certificate and its chain up to and including the root, as PEM.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::issuance::{IssuanceRequest, IssueError, Issuer};
-use super::{Bureau, Identity, ServiceError, bureau_now, now_ms, off_runtime, quoted, require};
+use super::{Bureau, Identity, ServiceError, off_runtime, quoted, require};
 use crate::registry::{
     AuditRecord, NewTemplate, Role, TemplateFiles, TemplateStatus, TemplateVersion, Transition,
 };
@@ -65,7 +65,7 @@ impl Bureau {
         };
         Ok(self
             .registry()
-            .submit_template(&template, &actor, audit, now_ms())
+            .submit_template(&template, &actor, audit, self.now_ms())
             .await?)
     }
 
@@ -108,7 +108,7 @@ impl Bureau {
         );
         match self
             .registry()
-            .approve_template(id, version, &caller.actor(), &audit, now_ms())
+            .approve_template(id, version, &caller.actor(), &audit, self.now_ms())
             .await?
         {
             Transition::Done(approved) => {
@@ -167,6 +167,7 @@ impl Bureau {
         let signer = Arc::clone(&self.signer);
         let image = self.seal_image.clone();
         let base_url = self.settings().base_url.clone();
+        let now = self.now();
         off_runtime(move || {
             let bundle = load_bundle(&files)?;
             let mut issuer = Issuer::new(signer.as_ref())
@@ -174,12 +175,11 @@ impl Bureau {
             if let Some(image) = image {
                 issuer = issuer.with_seal_image(image.as_ref().clone());
             }
-            let day =
-                time::Date::from_calendar_date(bureau_now().year(), time::Month::December, 28)
-                    .map_err(|e| ServiceError::Internal(format!("the trial issue date: {e}")))?;
+            let day = time::Date::from_calendar_date(now.year(), time::Month::December, 28)
+                .map_err(|e| ServiceError::Internal(format!("the trial issue date: {e}")))?;
             let request = IssuanceRequest {
                 serial: widest_serial(day)?,
-                issued_at: day.midnight().assume_offset(bureau_now().offset()),
+                issued_at: day.midnight().assume_offset(now.offset()),
                 base_url,
             };
             match issuer.draw(&bundle, &files.example, &request) {
