@@ -3,6 +3,7 @@
 //! Pure layers (`pdf`, `cms`, `pki`, `sign`) take bytes and values and return bytes and values;
 //! `seal` is the only home of key bytes. See `docs/architecture.md`.
 
+pub mod approval;
 pub mod cms;
 pub mod http;
 pub mod pdf;

@@ -1,10 +1,12 @@
 //! The pure core stays pure (../shared/STYLE.md): no I/O, clock, global RNG or server crates in
-//! `pdf`, `cms`, `pki`, `sign`, `verify` and `template`, so they stay deterministic and fuzzable.
+//! `approval`, `pdf`, `cms`, `pki`, `sign`, `verify` and `template`, so they stay deterministic
+//! and fuzzable.
 #![allow(clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 
-const PURE: [&str; 7] = [
+const PURE: [&str; 8] = [
+    "src/approval",
     "src/pdf",
     "src/cms",
     "src/pki",

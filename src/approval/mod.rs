@@ -1,0 +1,6 @@
+//! Issuance approval arithmetic: working-day time limits, the efficiency report and webhook
+//! signatures. Pure: the clock, the calendar and the facts are passed in.
+
+pub mod calendar;
+
+pub use calendar::{DayKind, TimeLeft, WorkCalendar};
