@@ -2,5 +2,7 @@
 //! signatures. Pure: the clock, the calendar and the facts are passed in.
 
 pub mod calendar;
+pub mod report;
 
 pub use calendar::{DayKind, TimeLeft, WorkCalendar};
+pub use report::{EfficiencyReport, EfficiencyRow, RequestFacts, SignOffFacts};
