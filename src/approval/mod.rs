@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod report;
+pub mod webhook;
 
 pub use calendar::{DayKind, TimeLeft, WorkCalendar};
 pub use report::{EfficiencyReport, EfficiencyRow, RequestFacts, SignOffFacts};
