@@ -89,5 +89,8 @@ fn reservation(serial: &str) -> Reservation {
         delivery: "window".into(),
         issuer: "test".into(),
         issued_at_ms: 1,
+        request_id: None,
+        sign_offs: None,
+        departments: vec!["市场监督管理局".into()],
     }
 }

@@ -54,7 +54,8 @@ CREATE TABLE commitments (
     deadline_ms BIGINT NOT NULL,
     supplied TEXT NOT NULL,
     supplied_at_ms BIGINT,
-    missed_at_ms BIGINT
+    missed_at_ms BIGINT,
+    departments TEXT NOT NULL
 );
 CREATE INDEX commitments_open ON commitments (supplied_at_ms, missed_at_ms, deadline_ms);
 CREATE INDEX commitments_credit_code ON commitments (credit_code);
@@ -113,3 +114,4 @@ CREATE TABLE webhooks (
 
 ALTER TABLE certificates ADD COLUMN request_id TEXT;
 ALTER TABLE certificates ADD COLUMN sign_offs TEXT;
+ALTER TABLE certificates ADD COLUMN departments TEXT;

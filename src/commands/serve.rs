@@ -110,6 +110,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
     let state = AppState::new(Arc::clone(&bureau), settings.http.clone(), Some(metrics));
+    oneseal::service::deadlines::spawn_deadline_sweep(Arc::clone(&bureau), settings.sweep_interval);
     let limits = Arc::clone(&state.limits);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));

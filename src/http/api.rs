@@ -253,7 +253,7 @@ pub struct IssueBody {
     delivery: Delivery,
 }
 
-fn default_delivery() -> Delivery {
+pub(super) fn default_delivery() -> Delivery {
     Delivery::Window
 }
 
@@ -267,6 +267,8 @@ struct IssuedBody {
     issued_at: String,
     verification_url: String,
     pdf_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<String>,
 }
 
 pub async fn issue_certificate(
@@ -294,6 +296,13 @@ pub async fn issue_certificate(
     let issued = tokio::spawn(async move { bureau.issue_certificate(&caller, request).await })
         .await
         .map_err(|e| ServiceError::Internal(format!("the issuance task failed: {e}")))??;
+    issued_response(issued)
+}
+
+/// 201 with the issuance's metadata and its PDF.
+pub(super) fn issued_response(
+    issued: crate::service::certificates::IssuedCertificate,
+) -> ApiResult<Response> {
     let serial = issued.record.serial.clone();
     let body = IssuedBody {
         sha256: issued.record.sha256.clone().unwrap_or_default(),
@@ -303,6 +312,7 @@ pub async fn issue_certificate(
         issued_at: rfc3339(issued.record.issued_at_ms),
         verification_url: issued.verification_url,
         pdf_url: format!("/api/v1/certificates/{serial}/pdf"),
+        request: issued.record.request_id.clone(),
         serial,
     };
     let body = with_pdf(&body, &issued.pdf)?;
@@ -400,7 +410,7 @@ pub async fn search_certificates(
 }
 
 /// Start of the bureau's calendar day (or of the next day, for an inclusive end) in Unix ms.
-fn day_start_ms(text: &str, next: bool) -> Option<i64> {
+pub(super) fn day_start_ms(text: &str, next: bool) -> Option<i64> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut date = time::Date::parse(text, &format).ok()?;
     if next {
@@ -448,6 +458,9 @@ struct CertificateBody {
     revoked_at: Option<String>,
     revoked_by: Option<String>,
     revocation_reason: Option<String>,
+    /// The issuance request, and who signed off for each department (谁审查谁签批).
+    request: Option<String>,
+    sign_offs: Option<Box<RawValue>>,
 }
 
 impl From<CertificateRecord> for CertificateBody {
@@ -470,6 +483,10 @@ impl From<CertificateRecord> for CertificateBody {
             revoked_at: record.revoked_at_ms.map(rfc3339),
             revoked_by: record.revoked_by,
             revocation_reason: record.revocation_reason,
+            request: record.request_id,
+            sign_offs: record
+                .sign_offs
+                .and_then(|text| RawValue::from_string(text).ok()),
         }
     }
 }
@@ -620,6 +637,7 @@ mod tests {
             issued_at: "2026-11-26T05:00:00Z".into(),
             verification_url: "http://127.0.0.1/verify/20261126-ABCDEFGHJK".into(),
             pdf_url: "/api/v1/certificates/20261126-ABCDEFGHJK/pdf".into(),
+            request: None,
         };
         let pdf: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
         let body = with_pdf(&metadata, &pdf).unwrap();

@@ -81,6 +81,12 @@ impl From<ServiceError> for ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, *code, problems.clone())
             }
             ServiceError::Conflict(_) => (StatusCode::CONFLICT, "conflict", vec![]),
+            ServiceError::Refused { code, .. } => (StatusCode::CONFLICT, *code, vec![]),
+            ServiceError::SeparationOfDuties(_) => (
+                StatusCode::FORBIDDEN,
+                "request.separation_of_duties",
+                vec![],
+            ),
             ServiceError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "service.busy", vec![]),
             ServiceError::Registry(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

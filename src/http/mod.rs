@@ -7,6 +7,7 @@ mod limits;
 pub mod openapi;
 mod ops;
 pub mod pages;
+mod workflow;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -126,6 +127,32 @@ pub fn router(state: AppState) -> Router {
                 .route("/api/v1/tokens", post(api::create_token).get(api::tokens))
                 .route("/api/v1/tokens/{id}/revoke", post(api::revoke_token))
                 .route("/api/v1/seal/certificate", get(api::seal_certificate))
+                .route(
+                    "/api/v1/requests",
+                    post(workflow::open_request).get(workflow::requests),
+                )
+                .route("/api/v1/requests/{id}", get(workflow::request))
+                .route("/api/v1/requests/{id}/sign-off", post(workflow::sign_off))
+                .route("/api/v1/requests/{id}/seal", post(workflow::apply_seal))
+                .route(
+                    "/api/v1/requests/{id}/materials",
+                    post(workflow::supply_materials),
+                )
+                .route("/api/v1/calendar", get(workflow::calendar))
+                .route("/api/v1/calendar/{day}", put(workflow::set_calendar_day))
+                .route(
+                    "/api/v1/blacklist",
+                    post(workflow::add_to_blacklist).get(workflow::blacklist),
+                )
+                .route(
+                    "/api/v1/blacklist/{id}/remove",
+                    post(workflow::remove_from_blacklist),
+                )
+                .route("/api/v1/applicants/{credit_code}", get(workflow::applicant))
+                .route(
+                    "/api/v1/reports/efficiency",
+                    get(workflow::efficiency_report),
+                )
                 .layer(DefaultBodyLimit::max(settings.max_json_bytes)),
         )
         .merge(

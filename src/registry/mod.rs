@@ -8,6 +8,7 @@
 pub mod audit;
 mod events;
 mod records;
+mod requests;
 mod writer;
 
 use std::str::FromStr;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Row};
 pub use audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use events::*;
 pub use records::*;
+pub use requests::*;
 use writer::{Batch, BoxFuture};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -4,6 +4,8 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::events::NewEvent;
+use super::writer::Batch;
 use super::{AuditEntry, AuditRecord, Registry, RegistryError, Result};
 
 /// What a token's holder may do (issue 5's roles).
@@ -179,6 +181,25 @@ pub struct CertificateRecord {
     pub revoked_at_ms: Option<i64>,
     pub revoked_by: Option<String>,
     pub revocation_reason: Option<String>,
+    /// The issuance request it was sealed for, when it went through one.
+    pub request_id: Option<String>,
+    /// Who signed off, per department (a JSON array), when it went through a request.
+    pub sign_offs: Option<String>,
+    /// The template's department and those that signed off, as `|a|b|`.
+    pub departments: Option<String>,
+}
+
+impl CertificateRecord {
+    /// The departments concerned, for the results feed.
+    pub fn department_list(&self) -> Vec<String> {
+        self.departments
+            .as_deref()
+            .unwrap_or_default()
+            .split('|')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// A serial taken before signing starts.
@@ -194,6 +215,23 @@ pub struct Reservation {
     pub delivery: String,
     pub issuer: String,
     pub issued_at_ms: i64,
+    pub request_id: Option<String>,
+    /// The sign-offs, as a JSON array, when sealed for a request.
+    pub sign_offs: Option<String>,
+    /// The template's department and those that signed off.
+    pub departments: Vec<String>,
+}
+
+/// What completes an issuance: the sealed PDF, and for a request its closing and commitment.
+#[derive(Clone, Debug)]
+pub struct Completion {
+    pub serial: String,
+    pub sha256: String,
+    pub pdf: Vec<u8>,
+    pub request_id: Option<String>,
+    pub closed_by: String,
+    /// 容缺后补: the materials owed and the deadline, when some were missing.
+    pub commitment: Option<super::CommitmentRecord>,
 }
 
 /// Search terms; all given ones must match.
@@ -226,7 +264,7 @@ macro_rules! certificate_columns {
     () => {
         "serial, status, template_id, template_version, template_title, \
     data, holder, credit_code, delivery, issuer, issued_at_ms, sha256, revoked_at_ms, revoked_by, \
-    revocation_reason"
+    revocation_reason, request_id, sign_offs, departments"
     };
 }
 
@@ -514,70 +552,49 @@ impl Registry {
         let data = (reservation.clone(), audit.clone(), now_ms);
         self.write(data, |batch, (reservation, audit, now_ms)| {
             Box::pin(async move {
-                let inserted = sqlx::query(
-                    "INSERT INTO certificates (serial, status, template_id, template_version, \
-                     template_title, data, holder, credit_code, delivery, issuer, issued_at_ms) \
-                     VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                )
-                .bind(&reservation.serial)
-                .bind(&reservation.template_id)
-                .bind(reservation.template_version)
-                .bind(&reservation.template_title)
-                .bind(&reservation.data)
-                .bind(&reservation.holder)
-                .bind(reservation.credit_code.clone())
-                .bind(&reservation.delivery)
-                .bind(&reservation.issuer)
-                .bind(reservation.issued_at_ms)
-                .execute(batch.connection())
-                .await;
-                match inserted.map_err(RegistryError::from) {
-                    Ok(_) => Ok(batch.append(audit, *now_ms)),
-                    Err(RegistryError::Conflict(_)) => Err(RegistryError::Conflict(format!(
-                        "serial {}",
-                        reservation.serial
-                    ))),
-                    Err(other) => Err(other),
-                }
+                let inserted = insert_reservation(batch, reservation).await;
+                inserted?;
+                Ok(batch.append(audit, *now_ms))
             })
         })
         .await
     }
 
-    /// Stores the sealed PDF and marks the certificate issued, with its audit entry, durably.
+    /// Stores the sealed PDF and marks the certificate issued, with its audit entry and feed
+    /// event; closes its request and records its 容缺 commitment, all durably together.
     pub async fn complete_issuance(
         &self,
-        serial: &str,
-        sha256: &str,
-        pdf: &[u8],
+        completion: &Completion,
         audit: &AuditRecord,
+        event: &NewEvent,
         now_ms: i64,
     ) -> Result<AuditEntry> {
-        let data = (
-            serial.to_string(),
-            sha256.to_string(),
-            pdf.to_vec(),
-            audit.clone(),
-            now_ms,
-        );
-        self.write(data, |batch, (serial, sha256, pdf, audit, now_ms)| {
+        let data = (completion.clone(), audit.clone(), event.clone(), now_ms);
+        self.write(data, |batch, (completion, audit, event, now_ms)| {
             Box::pin(async move {
                 let changed = sqlx::query(
                     "UPDATE certificates SET status = 'issued', sha256 = $1, pdf = $2 \
                      WHERE serial = $3 AND status = 'signing'",
                 )
-                .bind(sha256)
-                .bind(pdf)
-                .bind(serial)
+                .bind(&completion.sha256)
+                .bind(&completion.pdf)
+                .bind(&completion.serial)
                 .execute(batch.connection())
                 .await?
                 .rows_affected();
                 if changed != 1 {
                     return Err(RegistryError::Corrupt(format!(
-                        "serial {serial} was not awaiting its PDF"
+                        "serial {} was not awaiting its PDF",
+                        completion.serial
                     )));
                 }
-                Ok(batch.append(audit, *now_ms))
+                if let Some(request) = &completion.request_id {
+                    close_request(batch, request, completion, *now_ms).await?;
+                }
+                if let Some(commitment) = &completion.commitment {
+                    super::requests::insert_commitment(batch, commitment).await?;
+                }
+                batch.append_event(audit, *now_ms, event).await
             })
         })
         .await
@@ -658,6 +675,7 @@ impl Registry {
         reason: &str,
         revoked_by: &str,
         audit: &AuditRecord,
+        event: impl Fn(&CertificateRecord) -> NewEvent + Send + Sync + 'static,
         now_ms: i64,
     ) -> Result<Transition<CertificateRecord>> {
         let data = (
@@ -665,44 +683,58 @@ impl Registry {
             reason.to_string(),
             revoked_by.to_string(),
             audit.clone(),
+            event,
             now_ms,
         );
         let revoked = self
-            .write(data, |batch, (target, reason, revoker, audit, now_ms)| {
-                Box::pin(async move {
-                    let changed = sqlx::query(
-                        "UPDATE certificates SET status = 'revoked', revoked_at_ms = $1, \
+            .write(
+                data,
+                |batch, (target, reason, revoker, audit, event, now_ms)| {
+                    Box::pin(async move {
+                        let changed = sqlx::query(
+                            "UPDATE certificates SET status = 'revoked', revoked_at_ms = $1, \
                          revoked_by = $2, revocation_reason = $3 \
                          WHERE serial = $4 AND status = 'issued'",
-                    )
-                    .bind(*now_ms)
-                    .bind(revoker)
-                    .bind(reason)
-                    .bind(target)
-                    .execute(batch.connection())
-                    .await?
-                    .rows_affected();
-                    if changed == 0 {
-                        let row = sqlx::query("SELECT status FROM certificates WHERE serial = $1")
-                            .bind(target)
-                            .fetch_optional(batch.connection())
-                            .await?;
-                        return Ok(match row {
-                            None => Transition::NotFound,
-                            Some(row) => {
-                                match CertificateStatus::parse(&row.try_get::<String, _>(0)?)? {
-                                    CertificateStatus::Signing => Transition::NotFound,
-                                    _ => Transition::Refused(
-                                        "the certificate is already revoked".into(),
-                                    ),
+                        )
+                        .bind(*now_ms)
+                        .bind(revoker)
+                        .bind(reason)
+                        .bind(target)
+                        .execute(batch.connection())
+                        .await?
+                        .rows_affected();
+                        if changed == 0 {
+                            let row =
+                                sqlx::query("SELECT status FROM certificates WHERE serial = $1")
+                                    .bind(target)
+                                    .fetch_optional(batch.connection())
+                                    .await?;
+                            return Ok(match row {
+                                None => Transition::NotFound,
+                                Some(row) => {
+                                    match CertificateStatus::parse(&row.try_get::<String, _>(0)?)? {
+                                        CertificateStatus::Signing => Transition::NotFound,
+                                        _ => Transition::Refused(
+                                            "the certificate is already revoked".into(),
+                                        ),
+                                    }
                                 }
-                            }
-                        });
-                    }
-                    batch.append(audit, *now_ms);
-                    Ok(Transition::Done(()))
-                })
-            })
+                            });
+                        }
+                        let row = sqlx::query(concat!(
+                            "SELECT ",
+                            certificate_columns!(),
+                            " FROM certificates WHERE serial = $1"
+                        ))
+                        .bind(target)
+                        .fetch_one(batch.connection())
+                        .await?;
+                        let record = certificate_record(&row)?;
+                        batch.append_event(audit, *now_ms, &event(&record)).await?;
+                        Ok(Transition::Done(()))
+                    })
+                },
+            )
             .await?;
         match revoked {
             Transition::Done(()) => {}
@@ -778,5 +810,73 @@ fn certificate_record(row: &AnyRow) -> Result<CertificateRecord> {
         revoked_at_ms: row.try_get(12)?,
         revoked_by: row.try_get(13)?,
         revocation_reason: row.try_get(14)?,
+        request_id: row.try_get(15)?,
+        sign_offs: row.try_get(16)?,
+        departments: row.try_get(17)?,
     })
+}
+
+/// The reservation's row: the serial is taken for good (`Conflict` when it ever was).
+pub(super) async fn insert_reservation(batch: &mut Batch, reservation: &Reservation) -> Result<()> {
+    let departments: String = reservation
+        .departments
+        .iter()
+        .map(|d| format!("|{d}"))
+        .chain(std::iter::once("|".to_string()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO certificates (serial, status, template_id, template_version, \
+         template_title, data, holder, credit_code, delivery, issuer, issued_at_ms, request_id, \
+         sign_offs, departments) \
+         VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&reservation.serial)
+    .bind(&reservation.template_id)
+    .bind(reservation.template_version)
+    .bind(&reservation.template_title)
+    .bind(&reservation.data)
+    .bind(&reservation.holder)
+    .bind(reservation.credit_code.clone())
+    .bind(&reservation.delivery)
+    .bind(&reservation.issuer)
+    .bind(reservation.issued_at_ms)
+    .bind(reservation.request_id.clone())
+    .bind(reservation.sign_offs.clone())
+    .bind(departments)
+    .execute(batch.connection())
+    .await
+    .map_err(|error| match RegistryError::from(error) {
+        RegistryError::Conflict(_) => {
+            RegistryError::Conflict(format!("serial {}", reservation.serial))
+        }
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Closes a request with its certificate: issued, by whom, when.
+async fn close_request(
+    batch: &mut Batch,
+    request: &str,
+    completion: &Completion,
+    now_ms: i64,
+) -> Result<()> {
+    let changed = sqlx::query(
+        "UPDATE requests SET status = 'issued', closed_at_ms = $1, closed_by = $2 \
+         WHERE id = $3 AND status = 'sealing' AND serial = $4",
+    )
+    .bind(now_ms)
+    .bind(&completion.closed_by)
+    .bind(request)
+    .bind(&completion.serial)
+    .execute(batch.connection())
+    .await?
+    .rows_affected();
+    if changed != 1 {
+        return Err(RegistryError::Corrupt(format!(
+            "request {request} was not being sealed as {}",
+            completion.serial
+        )));
+    }
+    Ok(())
 }

@@ -9,7 +9,9 @@ use super::issuance::{IssuanceRequest, IssueError, Issuer};
 use super::templates::sha256_hex;
 use super::{Bureau, Identity, ServiceError, off_runtime, quoted, require};
 use crate::registry::{
-    AuditRecord, CertificateQuery, CertificateRecord, RegistryError, Reservation, Role, Transition,
+    AuditRecord, CertificateQuery, CertificateRecord, CommitmentRecord, Completion, EventKind,
+    NewEvent, RegistryError, RequestStatus, Reservation, Role, SignOff, TemplateVersion,
+    Transition,
 };
 use crate::template::data::{MAX_DATA_BYTES, check_data};
 use crate::template::font::SourceFont;
@@ -27,7 +29,7 @@ pub enum Delivery {
 }
 
 impl Delivery {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Delivery::Window => "window",
             Delivery::Mail => "mail",
@@ -56,6 +58,34 @@ pub struct IssuedCertificate {
 const SERIAL_ATTEMPTS: usize = 3;
 /// Longest revocation reason.
 const MAX_REASON_CHARS: usize = 500;
+
+/// A licence about to be sealed: what to draw and whom it is for.
+#[derive(Clone)]
+pub(super) struct SealJob {
+    pub template: TemplateVersion,
+    pub bundle: Arc<Bundle>,
+    pub data: String,
+    pub holder: String,
+    pub credit_code: Option<String>,
+    pub delivery: String,
+    /// Who applies the seal, as the trail names them (an issuer, or the bureau itself).
+    pub sealed_by: String,
+    pub request: Option<RequestLink>,
+}
+
+/// What ties a seal to its issuance request.
+#[derive(Clone)]
+pub(super) struct RequestLink {
+    pub id: String,
+    /// The state the request is sealed from: `ready` (by an issuer) or `sealing` (automatic).
+    pub from: RequestStatus,
+    pub sign_offs: Vec<SignOff>,
+    pub departments: Vec<String>,
+    /// 容缺后补: materials still missing, the commitment (JSON) and the working days to supply.
+    pub missing_materials: Vec<String>,
+    pub commitment: Option<String>,
+    pub supply_within_days: u32,
+}
 
 impl Bureau {
     /// Issues one certificate: the serial and an audit entry are committed before signing, and
@@ -87,6 +117,35 @@ impl Bureau {
             .await?
             .ok_or_else(no_template)?;
         let bundle = self.bundle(&template.id, template.version).await?;
+        if !bundle.manifest.sign_off.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "{} needs sign-off from {}: open an issuance request (POST /api/v1/requests)",
+                template.id,
+                bundle.manifest.sign_off.join(", ")
+            )));
+        }
+        let (holder, credit_code) = {
+            let bundle = Arc::clone(&bundle);
+            let data = request.data.clone();
+            self.compute(move || summarize(&bundle.manifest, data.as_bytes()))
+                .await??
+        };
+        let job = SealJob {
+            template,
+            bundle,
+            data: request.data,
+            holder,
+            credit_code,
+            delivery: request.delivery.as_str().to_string(),
+            sealed_by: caller.actor(),
+            request: None,
+        };
+        self.seal(job).await
+    }
+
+    /// Seals one licence: reserves a fresh serial (for a request, in the same transaction that
+    /// takes the request's seal), signs, and commits the PDF with its record and feed event.
+    pub(super) async fn seal(&self, job: SealJob) -> Result<IssuedCertificate, ServiceError> {
         let _permit = tokio::time::timeout(
             std::time::Duration::from_secs(10),
             Arc::clone(&self.issuing).acquire_owned(),
@@ -94,30 +153,26 @@ impl Bureau {
         .await
         .map_err(|_| ServiceError::Busy("the seal is busy; try again shortly".into()))?
         .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
-
-        let (holder, credit_code) = {
-            let bundle = Arc::clone(&bundle);
-            let data = request.data.clone();
-            self.compute(move || summarize(&bundle.manifest, data.as_bytes()))
-                .await??
-        };
         let issued_at = self.now();
-        let mut reservation = Reservation {
-            serial: String::new(),
-            template_id: template.id.clone(),
-            template_version: template.version,
-            template_title: template.title.clone(),
-            data: request.data.clone(),
-            holder,
-            credit_code,
-            delivery: request.delivery.as_str().to_string(),
-            issuer: caller.actor(),
-            issued_at_ms: i64::try_from(issued_at.unix_timestamp_nanos() / 1_000_000)
-                .unwrap_or(i64::MAX),
-        };
-        let serial = self.reserve(&mut reservation, issued_at.date()).await?;
+        let mut reservation = reservation_for(&job, issued_at);
+        let serial = self
+            .reserve(&mut reservation, job.request.as_ref(), issued_at.date())
+            .await?;
+        self.sign_and_complete(&job, reservation, serial, issued_at)
+            .await
+    }
+
+    /// Signs under a serial already reserved and commits the result: the second half of
+    /// [`Bureau::seal`], also used to finish a request's seal cut off by a restart.
+    pub(super) async fn sign_and_complete(
+        &self,
+        job: &SealJob,
+        reservation: Reservation,
+        serial: LicenceSerial,
+        issued_at: time::OffsetDateTime,
+    ) -> Result<IssuedCertificate, ServiceError> {
         let signed = self
-            .sign_licence(bundle, &request.data, &serial, issued_at)
+            .sign_licence(Arc::clone(&job.bundle), &job.data, &serial, issued_at)
             .await;
         let licence = match signed {
             Ok(licence) => licence,
@@ -127,25 +182,29 @@ impl Bureau {
             }
         };
         let sha256 = sha256_hex(&licence.pdf);
+        let completion = Completion {
+            serial: serial.to_string(),
+            sha256: sha256.clone(),
+            pdf: licence.pdf,
+            request_id: job.request.as_ref().map(|r| r.id.clone()),
+            closed_by: job.sealed_by.clone(),
+            commitment: self.commitment_for(job, &reservation, issued_at).await?,
+        };
         let audit = AuditRecord::new(
-            caller.actor(),
+            job.sealed_by.clone(),
             "certificate.issued",
             serial.as_str(),
             serde_json::json!({
-                "template": template.id,
-                "template_version": template.version,
+                "template": job.template.id,
+                "template_version": job.template.version,
                 "sha256": sha256,
-                "delivery": request.delivery.as_str(),
+                "delivery": job.delivery,
+                "request": completion.request_id,
             }),
         );
+        let event = issued_event(&reservation, &completion, &licence.verification_url);
         self.registry()
-            .complete_issuance(
-                serial.as_str(),
-                &sha256,
-                &licence.pdf,
-                &audit,
-                self.now_ms(),
-            )
+            .complete_issuance(&completion, &audit, &event, self.now_ms())
             .await?;
         metrics::counter!("oneseal_issuances_total").increment(1);
         let record = CertificateRecord {
@@ -164,18 +223,62 @@ impl Bureau {
             revoked_at_ms: None,
             revoked_by: None,
             revocation_reason: None,
+            request_id: reservation.request_id,
+            sign_offs: reservation.sign_offs,
+            departments: None,
         };
         Ok(IssuedCertificate {
             record,
-            pdf: licence.pdf,
+            pdf: completion.pdf,
             verification_url: licence.verification_url,
         })
     }
 
-    /// Takes a serial never used before, with the audit entry saying signing begins.
+    /// The 容缺后补 commitment an issuance with missing materials leaves behind: its deadline is
+    /// counted in working days from the day of issue.
+    async fn commitment_for(
+        &self,
+        job: &SealJob,
+        reservation: &Reservation,
+        issued_at: time::OffsetDateTime,
+    ) -> Result<Option<CommitmentRecord>, ServiceError> {
+        let Some(link) = &job.request else {
+            return Ok(None);
+        };
+        let (false, Some(commitment), Some(credit_code)) = (
+            link.missing_materials.is_empty(),
+            &link.commitment,
+            &job.credit_code,
+        ) else {
+            return Ok(None);
+        };
+        let calendar = self.work_calendar().await?;
+        let deadline =
+            crate::approval::calendar::deadline(&calendar, issued_at, link.supply_within_days)
+                .ok_or_else(|| {
+                    ServiceError::Internal("no supply deadline within 20 years".into())
+                })?;
+        Ok(Some(CommitmentRecord {
+            serial: reservation.serial.clone(),
+            request_id: link.id.clone(),
+            credit_code: credit_code.clone(),
+            holder: job.holder.clone(),
+            materials: link.missing_materials.clone(),
+            commitment: commitment.clone(),
+            deadline_ms: unix_ms(deadline),
+            supplied: Vec::new(),
+            supplied_at_ms: None,
+            missed_at_ms: None,
+            departments: link.departments.clone(),
+        }))
+    }
+
+    /// Takes a serial never used before, with the audit entry saying signing begins; for a
+    /// request, together with the request's seal.
     async fn reserve(
         &self,
         reservation: &mut Reservation,
+        request: Option<&RequestLink>,
         date: time::Date,
     ) -> Result<LicenceSerial, ServiceError> {
         for _ in 0..SERIAL_ATTEMPTS {
@@ -193,14 +296,33 @@ impl Bureau {
                     "template": reservation.template_id,
                     "template_version": reservation.template_version,
                     "data_sha256": sha256_hex(reservation.data.as_bytes()),
+                    "request": reservation.request_id,
                 }),
             );
-            match self
-                .registry()
-                .reserve_serial(reservation, &audit, self.now_ms())
-                .await
-            {
-                Ok(_) => return Ok(serial),
+            let registry = self.registry();
+            let reserved = match request {
+                None => registry
+                    .reserve_serial(reservation, &audit, self.now_ms())
+                    .await
+                    .map(|_| Transition::Done(())),
+                Some(link) => {
+                    registry
+                        .reserve_for_request(
+                            &link.id,
+                            link.from,
+                            reservation,
+                            &audit,
+                            self.now_ms(),
+                        )
+                        .await
+                }
+            };
+            match reserved {
+                Ok(Transition::Done(())) => return Ok(serial),
+                Ok(Transition::NotFound) => {
+                    return Err(ServiceError::NotFound("no such request".into()));
+                }
+                Ok(Transition::Refused(why)) => return Err(ServiceError::Conflict(why)),
                 Err(RegistryError::Conflict(_)) => continue,
                 Err(error) => return Err(error.into()),
             }
@@ -247,7 +369,7 @@ impl Bureau {
     }
 
     /// Runs a CPU-bound step off the async runtime, one per core at a time.
-    async fn compute<T: Send + 'static>(
+    pub(super) async fn compute<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ServiceError> {
@@ -359,7 +481,14 @@ impl Bureau {
         );
         match self
             .registry()
-            .revoke_certificate(serial, reason, &caller.actor(), &audit, self.now_ms())
+            .revoke_certificate(
+                serial,
+                reason,
+                &caller.actor(),
+                &audit,
+                revoked_event,
+                self.now_ms(),
+            )
             .await?
         {
             Transition::Done(record) => {
@@ -375,6 +504,84 @@ impl Bureau {
     }
 }
 
+/// The reservation row of a seal job.
+fn reservation_for(job: &SealJob, issued_at: time::OffsetDateTime) -> Reservation {
+    let (request_id, sign_offs, departments) = match &job.request {
+        Some(link) => (
+            Some(link.id.clone()),
+            serde_json::to_string(&link.sign_offs).ok(),
+            link.departments.clone(),
+        ),
+        None => (None, None, vec![job.template.department.clone()]),
+    };
+    Reservation {
+        serial: String::new(),
+        template_id: job.template.id.clone(),
+        template_version: job.template.version,
+        template_title: job.template.title.clone(),
+        data: job.data.clone(),
+        holder: job.holder.clone(),
+        credit_code: job.credit_code.clone(),
+        delivery: job.delivery.clone(),
+        issuer: job.sealed_by.clone(),
+        issued_at_ms: unix_ms(issued_at),
+        request_id,
+        sign_offs,
+        departments,
+    }
+}
+
+/// Unix milliseconds of a moment.
+pub(super) fn unix_ms(moment: time::OffsetDateTime) -> i64 {
+    i64::try_from(moment.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// What subscribers hear of an issuance (审批结果推送).
+fn issued_event(reservation: &Reservation, completion: &Completion, url: &str) -> NewEvent {
+    let sign_offs: serde_json::Value = reservation
+        .sign_offs
+        .as_deref()
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or(serde_json::Value::Null);
+    NewEvent {
+        kind: EventKind::CertificateIssued,
+        subject: completion.serial.clone(),
+        departments: reservation.departments.clone(),
+        payload: serde_json::json!({
+            "serial": completion.serial,
+            "template": reservation.template_id,
+            "template_version": reservation.template_version,
+            "title": reservation.template_title,
+            "holder": reservation.holder,
+            "credit_code": reservation.credit_code,
+            "issued_at": super::verification::rfc3339(reservation.issued_at_ms),
+            "sha256": completion.sha256,
+            "verification_url": url,
+            "request": completion.request_id,
+            "sign_offs": sign_offs,
+            "materials_owed": completion.commitment.as_ref().map(|c| &c.materials),
+        }),
+    }
+}
+
+/// What subscribers hear of a revocation.
+fn revoked_event(record: &CertificateRecord) -> NewEvent {
+    NewEvent {
+        kind: EventKind::CertificateRevoked,
+        subject: record.serial.clone(),
+        departments: record.department_list(),
+        payload: serde_json::json!({
+            "serial": record.serial,
+            "template": record.template_id,
+            "title": record.template_title,
+            "holder": record.holder,
+            "credit_code": record.credit_code,
+            "revoked_at": record.revoked_at_ms.map(super::verification::rfc3339),
+            "reason": record.revocation_reason,
+        }),
+    }
+}
+
 /// A serial that cannot be one of ours names no certificate; it is not sent to the registry
 /// (PostgreSQL refuses NUL in a query, which would read as the registry failing).
 fn known_serial(serial: &str) -> Result<(), ServiceError> {
@@ -385,7 +592,10 @@ fn known_serial(serial: &str) -> Result<(), ServiceError> {
 
 /// Checks the data and names its holder (the first text or multiline field in manifest order)
 /// and credit code, for search and the public page.
-fn summarize(manifest: &Manifest, data: &[u8]) -> Result<(String, Option<String>), ServiceError> {
+pub(super) fn summarize(
+    manifest: &Manifest,
+    data: &[u8],
+) -> Result<(String, Option<String>), ServiceError> {
     let font = SourceFont::shipped()
         .map_err(|e| ServiceError::Internal(format!("the shipped font: {e}")))?;
     let values = check_data(manifest, data, font).map_err(|problems| ServiceError::Invalid {

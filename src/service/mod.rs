@@ -4,9 +4,13 @@
 //! transaction as the change, and signing happens only after the serial's reservation (with its
 //! audit entry) is durable: no signature without a record.
 
+pub mod applicants;
 pub mod auth;
 pub mod certificates;
+pub mod deadlines;
 pub mod issuance;
+pub mod reports;
+pub mod requests;
 pub mod templates;
 pub mod verification;
 
@@ -45,6 +49,13 @@ pub enum ServiceError {
     /// The state does not allow it (already approved, already revoked).
     #[error("{0}")]
     Conflict(String),
+    /// A business rule refuses it (the dishonesty list closes the 容缺 path); `code` names the rule.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
+    /// The caller already acted on this case in another capacity (opened it, so cannot sign
+    /// it off).
+    #[error("{0}")]
+    SeparationOfDuties(String),
     /// Too much work in flight; try again shortly.
     #[error("{0}")]
     Busy(String),

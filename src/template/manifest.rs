@@ -34,8 +34,37 @@ pub struct Manifest {
     pub time_limit_days: u32,
     /// Departments whose sign-off issuing needs.
     pub sign_off: Vec<String>,
+    /// What happens once every department has signed off.
+    pub seal_after_sign_off: SealAfterSignOff,
+    /// 容缺后补: materials a request may lack at issuance, against a credit commitment.
+    pub secondary_materials: Vec<String>,
+    /// Working days an applicant has to supply missing secondary materials.
+    pub supply_within_days: u32,
     pub fields: Vec<FieldSpec>,
 }
+
+/// Whether the seal is applied as soon as every sign-off is in, or waits for an issuer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SealAfterSignOff {
+    /// An issuer applies the seal (the default: a person takes the last step).
+    #[default]
+    Issuer,
+    /// The seal is applied at once, by the bureau, when the last department approves.
+    Automatic,
+}
+
+impl SealAfterSignOff {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SealAfterSignOff::Issuer => "issuer",
+            SealAfterSignOff::Automatic => "automatic",
+        }
+    }
+}
+
+/// Most secondary materials one template may list.
+pub const MAX_SECONDARY_MATERIALS: usize = 32;
 
 /// What a field holds and who supplies it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -147,6 +176,11 @@ struct RawTemplate {
     time_limit_days: i64,
     #[serde(default)]
     sign_off: Vec<String>,
+    #[serde(default)]
+    seal_after_sign_off: SealAfterSignOff,
+    #[serde(default)]
+    secondary_materials: Vec<String>,
+    supply_within_days: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +287,17 @@ fn check_header(raw: RawTemplate, problems: &mut Vec<Problem>) -> Option<Manifes
             bad("sign_off", message);
         }
     }
+    if has_duplicates(&raw.sign_off) {
+        bad("sign_off", "names a department twice".into());
+    }
+    if raw.sign_off.contains(&raw.department) {
+        bad(
+            "sign_off",
+            "names the template's own department, which hands the template over and needs no sign-off"
+                .into(),
+        );
+    }
+    check_materials(&raw, &mut bad);
     // Returned even when a header value is wrong, so the fields are still checked in this pass;
     // `parse_manifest` never hands out a manifest that has problems.
     Some(Manifest {
@@ -261,9 +306,54 @@ fn check_header(raw: RawTemplate, problems: &mut Vec<Problem>) -> Option<Manifes
         department: raw.department,
         version: raw.version,
         time_limit_days: u32::try_from(raw.time_limit_days).unwrap_or(0),
+        supply_within_days: raw
+            .supply_within_days
+            .and_then(|days| u32::try_from(days).ok())
+            .unwrap_or(0),
         sign_off: raw.sign_off,
+        seal_after_sign_off: raw.seal_after_sign_off,
+        secondary_materials: raw.secondary_materials,
         fields: Vec::new(),
     })
+}
+
+/// 容缺后补: the materials that may follow, and the working days allowed for them.
+fn check_materials(raw: &RawTemplate, bad: &mut impl FnMut(&str, String)) {
+    if raw.secondary_materials.len() > MAX_SECONDARY_MATERIALS {
+        bad(
+            "secondary_materials",
+            format!("lists more than {MAX_SECONDARY_MATERIALS} materials"),
+        );
+    }
+    for material in &raw.secondary_materials {
+        if let Err(message) = check_label(material) {
+            bad("secondary_materials", message);
+        }
+    }
+    if has_duplicates(&raw.secondary_materials) {
+        bad("secondary_materials", "names a material twice".into());
+    }
+    match (raw.secondary_materials.is_empty(), raw.supply_within_days) {
+        (true, Some(_)) => bad(
+            "supply_within_days",
+            "is set but no secondary_materials are listed".into(),
+        ),
+        (false, None) => bad(
+            "supply_within_days",
+            "is needed with secondary_materials: the working days an applicant has to supply them"
+                .into(),
+        ),
+        (false, Some(days)) if !(1..=365).contains(&days) => bad(
+            "supply_within_days",
+            format!("must be 1–365 working days, not {days}"),
+        ),
+        _ => {}
+    }
+}
+
+fn has_duplicates(names: &[String]) -> bool {
+    let mut seen = HashSet::new();
+    names.iter().any(|name| !seen.insert(name))
 }
 
 fn check_fields(raw: Vec<RawField>, problems: &mut Vec<Problem>) -> Vec<FieldSpec> {
@@ -513,6 +603,51 @@ box = [300, 60, 120, 120]
         assert!(!date.required && !date.from_data());
         assert!(name.pattern.as_ref().expect("pattern").is_match("华辰食品"));
         assert!(!name.pattern.as_ref().expect("pattern").is_match("华"));
+    }
+
+    #[test]
+    fn the_workflow_keys_default_and_are_checked() {
+        let manifest = parse_manifest(GOOD.as_bytes()).expect("valid");
+        assert_eq!(manifest.seal_after_sign_off, SealAfterSignOff::Issuer);
+        assert!(manifest.secondary_materials.is_empty());
+        let with = GOOD.replace(
+            "sign_off = [\"卫生健康委员会\"]",
+            "sign_off = [\"卫生健康委员会\"]\nseal_after_sign_off = \"automatic\"\n\
+             secondary_materials = [\"从业人员健康证明\"]\nsupply_within_days = 20",
+        );
+        let manifest = parse_manifest(with.as_bytes()).expect("valid");
+        assert_eq!(manifest.seal_after_sign_off, SealAfterSignOff::Automatic);
+        assert_eq!(manifest.secondary_materials, ["从业人员健康证明"]);
+        assert_eq!(manifest.supply_within_days, 20);
+
+        let cases = [
+            ("seal_after_sign_off = \"later\"", "seal_after_sign_off"),
+            ("secondary_materials = [\"a\"]", "supply_within_days"),
+            ("supply_within_days = 5", "no secondary_materials"),
+            (
+                "secondary_materials = [\"a\", \"a\"]\nsupply_within_days = 5",
+                "names a material twice",
+            ),
+            (
+                "secondary_materials = [\"a\"]\nsupply_within_days = 0",
+                "1–365 working days, not 0",
+            ),
+        ];
+        for (line, expected) in cases {
+            let text = GOOD.replace(
+                "time_limit_days = 10",
+                &format!("time_limit_days = 10\n{line}"),
+            );
+            let found = problems(&text).join("\n");
+            assert!(found.contains(expected), "{line}: {found}");
+        }
+        let twice = GOOD.replace(
+            "sign_off = [\"卫生健康委员会\"]",
+            "sign_off = [\"卫生健康委员会\", \"卫生健康委员会\", \"市场监督管理局\"]",
+        );
+        let found = problems(&twice).join("\n");
+        assert!(found.contains("names a department twice"), "{found}");
+        assert!(found.contains("the template's own department"), "{found}");
     }
 
     #[test]

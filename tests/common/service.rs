@@ -363,6 +363,51 @@ impl Service {
         )
     }
 
+    /// Issues `template`'s example through an issuance request: opened by `issuer`, signed off
+    /// by a fresh reviewer of every department the manifest names, sealed by `issuer` unless
+    /// the template seals automatically. Returns the certificate's serial.
+    pub fn issue_example_via_request(&self, issuer: &str, template: &str) -> String {
+        let manifest: toml::Value = toml::from_str(
+            &std::fs::read_to_string(shipped_template(template).join("template.toml"))
+                .expect("manifest"),
+        )
+        .expect("manifest toml");
+        let opened = self.post_json(
+            "/api/v1/requests",
+            Some(issuer),
+            &serde_json::json!({ "template": template, "data": Self::example_data(template) }),
+        );
+        assert_eq!(opened.status(), 201, "open: {:?}", opened.text());
+        let mut request: serde_json::Value = opened.json().expect("request json");
+        let id = request["id"].as_str().expect("id").to_string();
+        let departments = manifest["template"]["sign_off"].as_array().cloned().unwrap_or_default();
+        for department in departments {
+            let department = department.as_str().expect("department");
+            let reviewer = self.token("reviewer", Some(department), &format!("审查 {department}"));
+            let decided = self.post_json(
+                &format!("/api/v1/requests/{id}/sign-off"),
+                Some(&reviewer),
+                &serde_json::json!({ "decision": "approve", "comment": "同意" }),
+            );
+            assert_eq!(decided.status(), 200, "sign-off: {:?}", decided.text());
+            request = decided.json::<serde_json::Value>().expect("json")["request"].clone();
+        }
+        if request["status"] == "ready" {
+            let sealed = self.post_json(
+                &format!("/api/v1/requests/{id}/seal"),
+                Some(issuer),
+                &serde_json::json!({}),
+            );
+            assert_eq!(sealed.status(), 201, "seal: {:?}", sealed.text());
+            return sealed.json::<serde_json::Value>().expect("json")["serial"]
+                .as_str()
+                .expect("serial")
+                .to_string();
+        }
+        assert_eq!(request["status"], "issued", "{request}");
+        request["serial"].as_str().expect("serial").to_string()
+    }
+
     /// `POST /api/v1/verify` with `pdf` as the body.
     pub fn verify(&self, pdf: &[u8]) -> Response {
         self.request(reqwest::Method::POST, "/api/v1/verify", None)
