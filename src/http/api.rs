@@ -351,7 +351,15 @@ pub async fn certificate(
     Path(serial): Path<String>,
 ) -> ApiResult<Response> {
     let record = state.bureau.certificate(&caller, &serial).await?;
-    Ok(Json(CertificateBody::from(record)).into_response())
+    let commitment = state
+        .bureau
+        .certificate_commitment(&caller, &serial)
+        .await?;
+    let mut body = CertificateBody::from(record);
+    body.commitment = commitment
+        .as_ref()
+        .map(crate::service::applicants::CommitmentView::from);
+    Ok(Json(body).into_response())
 }
 
 pub async fn certificate_pdf(
@@ -461,6 +469,9 @@ struct CertificateBody {
     /// The issuance request, and who signed off for each department (谁审查谁签批).
     request: Option<String>,
     sign_offs: Option<Box<RawValue>>,
+    /// 容缺后补: the materials owed and whether the deadline was met (`missed` flags it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commitment: Option<crate::service::applicants::CommitmentView>,
 }
 
 impl From<CertificateRecord> for CertificateBody {
@@ -487,6 +498,7 @@ impl From<CertificateRecord> for CertificateBody {
             sign_offs: record
                 .sign_offs
                 .and_then(|text| RawValue::from_string(text).ok()),
+            commitment: None,
         }
     }
 }

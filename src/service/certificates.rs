@@ -412,6 +412,22 @@ impl Bureau {
             .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
     }
 
+    /// The 容缺后补 commitment a certificate was issued under, if any: `open`, `fulfilled`, or
+    /// `missed` (the certificate is flagged).
+    pub async fn certificate_commitment(
+        &self,
+        caller: &Identity,
+        serial: &str,
+    ) -> Result<Option<CommitmentRecord>, ServiceError> {
+        require(
+            caller,
+            &[Role::Issuer, Role::Admin, Role::Auditor],
+            "read certificates",
+        )?;
+        known_serial(serial)?;
+        Ok(self.registry().commitment(serial).await?)
+    }
+
     /// The archived PDF, byte for byte as issued.
     pub async fn certificate_pdf(
         &self,

@@ -380,7 +380,10 @@ impl Service {
         assert_eq!(opened.status(), 201, "open: {:?}", opened.text());
         let mut request: serde_json::Value = opened.json().expect("request json");
         let id = request["id"].as_str().expect("id").to_string();
-        let departments = manifest["template"]["sign_off"].as_array().cloned().unwrap_or_default();
+        let departments = manifest["template"]["sign_off"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for department in departments {
             let department = department.as_str().expect("department");
             let reviewer = self.token("reviewer", Some(department), &format!("审查 {department}"));
