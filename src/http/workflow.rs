@@ -175,6 +175,7 @@ pub async fn sign_off(
     Ok(Json(serde_json::json!({
         "request": outcome.request,
         "certificate": certificate,
+        "seal_error": outcome.seal_error,
     }))
     .into_response())
 }

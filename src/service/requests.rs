@@ -101,6 +101,9 @@ pub struct SignOffView {
 pub struct SignedOff {
     pub request: RequestView,
     pub certificate: Option<IssuedCertificate>,
+    /// The decision stands but the automatic seal failed (the request stays `sealing` and is
+    /// finished when the service next starts); a message safe to show.
+    pub seal_error: Option<String>,
 }
 
 impl Bureau {
@@ -197,8 +200,16 @@ impl Bureau {
         };
         self.store_new_request(&mut record, now.date()).await?;
         metrics::counter!("oneseal_requests_opened_total").increment(1);
-        if record.status == RequestStatus::Sealing {
-            self.seal_automatically(&record.id).await?;
+        if record.status == RequestStatus::Sealing
+            && let Err(error) = self.seal_automatically(&record.id).await
+        {
+            // The request stands (`sealing`); its seal is finished when the service next starts.
+            tracing::error!(
+                request = %record.id,
+                error = %error,
+                cause = error.cause().unwrap_or_default(),
+                "the automatic seal failed on opening"
+            );
         }
         self.request_view_of(&record.id).await
     }
@@ -324,14 +335,28 @@ impl Bureau {
             Transition::NotFound => return Err(no_request(id)),
             Transition::Refused(why) => return Err(ServiceError::Conflict(why)),
         };
-        let certificate = if seal_now {
-            Some(self.seal_automatically(id).await?)
+        // The decision is committed whatever happens to the seal: a failed seal must not read
+        // as a failed decision, which the reviewer would then try again.
+        let (certificate, seal_error) = if seal_now {
+            match self.seal_automatically(id).await {
+                Ok(issued) => (Some(issued), None),
+                Err(error) => {
+                    tracing::error!(
+                        request = id,
+                        error = %error,
+                        cause = error.cause().unwrap_or_default(),
+                        "the automatic seal failed after the last approval"
+                    );
+                    (None, Some(error.to_string()))
+                }
+            }
         } else {
-            None
+            (None, None)
         };
         Ok(SignedOff {
             request: self.request_view_of(id).await?,
             certificate,
+            seal_error,
         })
     }
 
