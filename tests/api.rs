@@ -90,6 +90,10 @@ enum Payload {
     NewToken,
     /// An issued licence, `application/pdf`.
     Licence,
+    /// `{kind: "holiday", name}` for a calendar day.
+    CalendarDay,
+    /// A dishonesty-list entry.
+    Listing,
 }
 
 const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
@@ -98,7 +102,8 @@ const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "audi
 /// carries, the success status. Rows run in this order (each row's refused callers first, so a
 /// state change happens only once and only by an allowed role). Placeholders: `{template}`,
 /// `{pending}` (a version awaiting approval), `{serial}` (an issued certificate), `{revocable}`
-/// (another one, revoked by the row that allows it) and `{victim}` (a token to revoke).
+/// (another one, revoked by the row that allows it), `{victim}` (a token to revoke) and `{ready}`
+/// (a request ready for the seal).
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("POST", "/api/v1/templates", Access::Roles(&["department"]), Payload::Bundle, 201),
@@ -122,6 +127,20 @@ const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("POST", "/api/v1/tokens", Access::Roles(&["admin"]), Payload::NewToken, 201),
     ("GET", "/api/v1/tokens", Access::Roles(&["admin"]), Payload::Nothing, 200),
     ("POST", "/api/v1/tokens/{victim}/revoke", Access::Roles(&["admin"]), Payload::Nothing, 204),
+    ("POST", "/api/v1/requests", Access::Roles(&["issuer"]), Payload::Issuance, 201),
+    ("GET", "/api/v1/requests", Access::Roles(&["reviewer", "issuer", "admin", "auditor"]),
+        Payload::Nothing, 200),
+    // A request for a template needing no sign-off is ready at once; only an issuer seals it.
+    ("POST", "/api/v1/requests/{ready}/seal", Access::Roles(&["issuer"]), Payload::Nothing, 201),
+    ("GET", "/api/v1/calendar", Access::Roles(EVERY_ROLE), Payload::Nothing, 200),
+    ("PUT", "/api/v1/calendar/2026-10-01", Access::Roles(&["admin"]), Payload::CalendarDay, 200),
+    ("GET", "/api/v1/blacklist", Access::Roles(&["issuer", "admin", "auditor"]),
+        Payload::Nothing, 200),
+    ("POST", "/api/v1/blacklist", Access::Roles(&["admin"]), Payload::Listing, 201),
+    ("GET", "/api/v1/applicants/91410700MA9H2DRW9H",
+        Access::Roles(&["issuer", "admin", "auditor"]), Payload::Nothing, 200),
+    ("GET", "/api/v1/reports/efficiency", Access::Roles(&["admin", "auditor"]),
+        Payload::Nothing, 200),
     ("POST", "/api/v1/verify", Access::Public, Payload::Licence, 200),
     ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
     ("GET", "/verify", Access::Public, Payload::Nothing, 200),
@@ -162,6 +181,14 @@ fn authorisation_matrix(database: Database) {
         })
         .collect();
     let licence = issued_pdf(&issued[0]);
+    let ready = service.post_json(
+        "/api/v1/requests",
+        Some(&token("issuer")),
+        &json!({ "template": TEMPLATE, "data": Service::example_data(TEMPLATE) }),
+    );
+    assert_eq!(ready.status(), 201);
+    let ready: Value = ready.json().unwrap();
+    assert_eq!(ready["status"], "ready");
     let victim = service.token("auditor", None, "to be revoked by the matrix");
     let revoked = service.token("issuer", None, "revoked before the matrix");
     let revoke = service.oneseal(&["token", "revoke", token_id(&revoked)]);
@@ -178,6 +205,7 @@ fn authorisation_matrix(database: Database) {
             issued[1]["serial"].as_str().unwrap().to_string(),
         ),
         ("{victim}", token_id(&victim).to_string()),
+        ("{ready}", ready["id"].as_str().unwrap().to_string()),
     ];
     let unknown = format!("oneseal_0123456789abcdef_{}", "A".repeat(43));
     let wrong_secret = format!("oneseal_{}_{}", token_id(&token("admin")), "A".repeat(43));
@@ -215,6 +243,14 @@ fn authorisation_matrix(database: Database) {
                 Payload::Licence => request
                     .header("content-type", "application/pdf")
                     .body(licence.clone()),
+                Payload::CalendarDay => {
+                    request.json(&json!({ "kind": "holiday", "name": "国庆节" }))
+                }
+                Payload::Listing => request.json(&json!({
+                    "credit_code": "91410700MA9H2DRW9H",
+                    "name": "新乡市某食品有限公司",
+                    "reason": "虚假承诺",
+                })),
             };
             request.send().unwrap()
         };
