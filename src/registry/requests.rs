@@ -147,6 +147,21 @@ impl RequestRecord {
     }
 }
 
+/// A request as the efficiency report sees it.
+#[derive(Clone, Debug)]
+pub struct ReportRow {
+    pub id: String,
+    pub template_id: String,
+    pub template_title: String,
+    pub department: String,
+    pub status: RequestStatus,
+    pub opened_at_ms: i64,
+    pub deadline_ms: i64,
+    pub closed_at_ms: Option<i64>,
+    pub commitment_missed: bool,
+    pub sign_offs: Vec<SignOff>,
+}
+
 /// Which requests to list; all given terms must match.
 #[derive(Clone, Debug, Default)]
 pub struct RequestQuery {
@@ -682,38 +697,66 @@ impl Registry {
         .await
     }
 
-    /// Every request opened in `[from, until)`, for the efficiency report.
-    pub async fn requests_opened_between(
-        &self,
-        from_ms: i64,
-        until_ms: i64,
-    ) -> Result<Vec<RequestRecord>> {
-        let query = RequestQuery {
-            opened_from_ms: Some(from_ms),
-            opened_until_ms: Some(until_ms),
-            limit: i64::MAX,
-            ..RequestQuery::default()
-        };
-        self.requests(&query).await
-    }
-
-    /// Serials of the given requests whose commitment was missed.
-    pub async fn missed_commitment_requests(
-        &self,
-        from_ms: i64,
-        until_ms: i64,
-    ) -> Result<Vec<String>> {
+    /// What the efficiency report needs of every request opened in `[from, until)`: a few
+    /// columns and its sign-offs (the data and commitments stay in the database).
+    pub async fn report_rows(&self, from_ms: i64, until_ms: i64) -> Result<Vec<ReportRow>> {
         let rows = sqlx::query(
-            "SELECT c.request_id FROM commitments c JOIN requests r ON r.id = c.request_id \
-             WHERE c.missed_at_ms IS NOT NULL AND r.opened_at_ms >= $1 AND r.opened_at_ms < $2",
+            "SELECT r.id, r.template_id, r.template_title, r.department, r.status, \
+             r.opened_at_ms, r.deadline_ms, r.closed_at_ms, \
+             EXISTS (SELECT 1 FROM commitments c WHERE c.request_id = r.id \
+                     AND c.missed_at_ms IS NOT NULL) \
+             FROM requests r WHERE r.opened_at_ms >= $1 AND r.opened_at_ms < $2",
         )
         .bind(from_ms)
         .bind(until_ms)
         .fetch_all(&self.read)
         .await?;
-        rows.iter()
-            .map(|row| Ok(row.try_get::<String, _>(0)?))
-            .collect()
+        let mut report: Vec<ReportRow> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let status: String = row.try_get(4)?;
+            report.push(ReportRow {
+                id: row.try_get(0)?,
+                template_id: row.try_get(1)?,
+                template_title: row.try_get(2)?,
+                department: row.try_get(3)?,
+                status: RequestStatus::parse(&status)
+                    .ok_or_else(|| RegistryError::Corrupt(format!("request status {status:?}")))?,
+                opened_at_ms: row.try_get(5)?,
+                deadline_ms: row.try_get(6)?,
+                closed_at_ms: row.try_get(7)?,
+                commitment_missed: truthy(row, 8)?,
+                sign_offs: Vec::new(),
+            });
+        }
+        let decisions = sqlx::query(
+            "SELECT s.request_id, s.department, s.decision, s.reviewer, s.reviewer_token, \
+             s.comment, s.decided_at_ms FROM sign_offs s JOIN requests r ON r.id = s.request_id \
+             WHERE r.opened_at_ms >= $1 AND r.opened_at_ms < $2",
+        )
+        .bind(from_ms)
+        .bind(until_ms)
+        .fetch_all(&self.read)
+        .await?;
+        let index: std::collections::HashMap<String, usize> = report
+            .iter()
+            .enumerate()
+            .map(|(at, request)| (request.id.clone(), at))
+            .collect();
+        for row in &decisions {
+            let id: String = row.try_get(0)?;
+            let decision = SignOff {
+                department: row.try_get(1)?,
+                decision: Decision::parse(&row.try_get::<String, _>(2)?)?,
+                reviewer: row.try_get(3)?,
+                reviewer_token: row.try_get(4)?,
+                comment: row.try_get(5)?,
+                decided_at_ms: row.try_get(6)?,
+            };
+            if let Some(request) = index.get(&id).and_then(|&at| report.get_mut(at)) {
+                request.sign_offs.push(decision);
+            }
+        }
+        Ok(report)
     }
 
     /// The calendar's exceptions, in date order.
@@ -982,6 +1025,14 @@ async fn supply_after_issuance(
         .execute(batch.connection())
         .await?;
     Ok(done.then_some(commitment))
+}
+
+/// A boolean column: SQLite answers an integer, PostgreSQL a boolean.
+fn truthy(row: &AnyRow, index: usize) -> Result<bool> {
+    match row.try_get::<bool, _>(index) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row.try_get::<i64, _>(index)? != 0),
+    }
 }
 
 fn json_list<T: Serialize>(items: &[T]) -> String {

@@ -5,7 +5,7 @@ use super::{Bureau, Identity, ServiceError, require};
 use crate::approval::report::{
     Decision as FactDecision, EfficiencyReport, Outcome, RequestFacts, SignOffFacts, efficiency,
 };
-use crate::registry::{Decision, RequestRecord, RequestStatus, Role};
+use crate::registry::{Decision, ReportRow, RequestStatus, Role};
 
 /// Widest range one report covers: a few years of requests.
 const MAX_RANGE_DAYS: i64 = 366 * 3;
@@ -38,23 +38,13 @@ impl Bureau {
             ServiceError::invalid("report.invalid_range", "until is out of range")
         })?;
         let (from_ms, until_ms) = (start(from), start(end_day));
-        let records = self
-            .registry()
-            .requests_opened_between(from_ms, until_ms)
-            .await?;
-        let missed = self
-            .registry()
-            .missed_commitment_requests(from_ms, until_ms)
-            .await?;
-        let facts: Vec<RequestFacts> = records
-            .iter()
-            .map(|record| facts(record, missed.contains(&record.id)))
-            .collect();
+        let rows = self.registry().report_rows(from_ms, until_ms).await?;
+        let facts: Vec<RequestFacts> = rows.iter().map(facts).collect();
         Ok(efficiency(&facts, self.now_ms()))
     }
 }
 
-fn facts(record: &RequestRecord, commitment_missed: bool) -> RequestFacts {
+fn facts(record: &ReportRow) -> RequestFacts {
     RequestFacts {
         template_id: record.template_id.clone(),
         template_title: record.template_title.clone(),
@@ -80,6 +70,6 @@ fn facts(record: &RequestRecord, commitment_missed: bool) -> RequestFacts {
             RequestStatus::Rejected => Outcome::Rejected,
             _ => Outcome::Open,
         },
-        commitment_missed,
+        commitment_missed: record.commitment_missed,
     }
 }
