@@ -15,6 +15,8 @@ use crate::registry::{
 
 /// Who the trail names for what the sweep finds.
 pub const DEADLINE_SWEEP: &str = "oneseal:deadline-sweep";
+/// A seal not finished this long after its last step is taken to have failed, and tried again.
+const STALE_SEAL: Duration = Duration::from_secs(120);
 /// Most calendar exceptions kept: decades of holidays.
 const MAX_CALENDAR_DAYS: usize = 5_000;
 
@@ -122,9 +124,24 @@ impl Bureau {
     /// Finishes seals a stop cut off: automatic ones never started, and any whose serial was
     /// reserved but whose PDF was never committed (signed again under the same serial, which
     /// nobody has seen).
-    pub async fn resume_sealing(&self) -> Result<usize, ServiceError> {
+    ///
+    /// With `older_than`, only seals whose last step is at least that old: a seal another task
+    /// or instance is applying right now is left to it.
+    pub async fn resume_sealing(
+        &self,
+        older_than: Option<Duration>,
+    ) -> Result<usize, ServiceError> {
         let mut resumed = 0;
+        let cutoff = older_than.map(|age| {
+            self.now_ms()
+                .saturating_sub(i64::try_from(age.as_millis()).unwrap_or(i64::MAX))
+        });
         for record in self.registry().requests_sealing().await? {
+            if let Some(cutoff) = cutoff
+                && self.last_step_ms(&record).await? > cutoff
+            {
+                continue;
+            }
             let outcome = match &record.serial {
                 None => self.seal_automatically(&record.id).await.map(|_| ()),
                 Some(serial) => self.finish_reserved_seal(&record, serial).await,
@@ -140,6 +157,21 @@ impl Bureau {
             }
         }
         Ok(resumed)
+    }
+
+    /// When the request last moved: its seal's reservation, else its last sign-off or opening.
+    async fn last_step_ms(&self, record: &RequestRecord) -> Result<i64, ServiceError> {
+        if let Some(serial) = &record.serial
+            && let Some(certificate) = self.registry().certificate(serial).await?
+        {
+            return Ok(certificate.issued_at_ms);
+        }
+        Ok(record
+            .sign_offs
+            .iter()
+            .filter_map(|s| s.decided_at_ms)
+            .max()
+            .unwrap_or(record.opened_at_ms))
     }
 
     async fn finish_reserved_seal(
@@ -198,7 +230,7 @@ pub fn spawn_deadline_sweep(
     interval: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        match bureau.resume_sealing().await {
+        match bureau.resume_sealing(None).await {
             Ok(0) => {}
             Ok(resumed) => tracing::info!(resumed, "finished seals cut off by the last stop"),
             Err(error) => {
@@ -211,6 +243,10 @@ pub fn spawn_deadline_sweep(
             every.tick().await;
             if let Err(error) = bureau.sweep_deadlines().await {
                 tracing::error!(error = %error, cause = error.cause().unwrap_or_default(), "the deadline sweep failed");
+            }
+            // A seal that failed part-way (the registry briefly down) is tried again later.
+            if let Err(error) = bureau.resume_sealing(Some(STALE_SEAL)).await {
+                tracing::error!(error = %error, cause = error.cause().unwrap_or_default(), "cannot look for stalled seals");
             }
         }
     })
