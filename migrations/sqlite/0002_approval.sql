@@ -94,12 +94,16 @@ CREATE TABLE events (
     payload TEXT NOT NULL
 );
 
+-- Webhook subscribers: `kinds` as `|kind1|kind2|`; `department`, when set, limits a subscriber
+-- to the events that concern it. `delivered_through` is the durable cursor (at least once);
+-- the lease lets one of several instances deliver to a subscriber at a time.
 CREATE TABLE webhooks (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     url TEXT NOT NULL,
     secret TEXT NOT NULL,
     kinds TEXT NOT NULL,
+    department TEXT,
     created_by TEXT NOT NULL,
     created_at_ms BIGINT NOT NULL,
     removed_at_ms BIGINT,
