@@ -254,6 +254,7 @@ fn issue_until_failure(
     answers: &AtomicUsize,
     outcome: &Mutex<Outcome>,
 ) {
+    common::install_crypto_provider();
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()

@@ -109,6 +109,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?;
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
+    let webhooks = oneseal::service::feed::spawn_webhook_delivery(
+        Arc::clone(&bureau),
+        oneseal::service::feed::DeliveryOptions::new(settings.webhook_max_backoff),
+    );
     let state = AppState::new(Arc::clone(&bureau), settings.http.clone(), Some(metrics));
     oneseal::service::deadlines::spawn_deadline_sweep(Arc::clone(&bureau), settings.sweep_interval);
     let limits = Arc::clone(&state.limits);
@@ -156,6 +160,8 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if !bureau.finish_issuances(SHUTDOWN_GRACE).await {
         tracing::error!("stopping with issuances still in flight after the grace period");
     }
+    // A delivery cut here is sent again at the next start (its cursor had not moved).
+    webhooks.abort();
     registry.close().await;
     tracing::info!("stopped");
     Ok(())

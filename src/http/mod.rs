@@ -3,6 +3,7 @@
 
 pub mod api;
 mod error;
+mod feed;
 mod limits;
 pub mod openapi;
 mod ops;
@@ -153,6 +154,12 @@ pub fn router(state: AppState) -> Router {
                     "/api/v1/reports/efficiency",
                     get(workflow::efficiency_report),
                 )
+                .route("/api/v1/events", get(feed::events))
+                .route(
+                    "/api/v1/webhooks",
+                    post(feed::create_webhook).get(feed::webhooks),
+                )
+                .route("/api/v1/webhooks/{id}/remove", post(feed::remove_webhook))
                 .layer(DefaultBodyLimit::max(settings.max_json_bytes)),
         )
         .merge(

@@ -8,6 +8,7 @@ pub mod applicants;
 pub mod auth;
 pub mod certificates;
 pub mod deadlines;
+pub mod feed;
 pub mod issuance;
 pub mod reports;
 pub mod requests;

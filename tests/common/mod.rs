@@ -14,6 +14,13 @@ use tempfile::TempDir;
 
 pub mod service;
 
+/// Installs ring as rustls's process-wide provider. reqwest is built with rustls but no
+/// provider of its own (the service's webhook client brings ring), so every test process that
+/// builds an HTTP client calls this first; later calls do nothing.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub const SETUP_HINT: &str = "run scripts/test (it installs the tools and generates the fixtures)";
 
 /// The freshly built `oneseal` binary.

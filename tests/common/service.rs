@@ -92,6 +92,7 @@ impl Service {
         let data = tempfile::tempdir().expect("temp dir");
         let database_url = (database == Database::Postgres).then(fresh_postgres_database);
         let log = data.path().join("serve.log");
+        super::install_crypto_provider();
         let mut service = Service {
             child: None,
             database,
@@ -652,6 +653,7 @@ pub fn assert_safe_message(message: &str) {
 /// 127.0.0.1), so per-address limits can be told apart from per-token ones. It keeps no idle
 /// connections: after a refusal the server may close one the client would otherwise reuse.
 pub fn client_from(local: std::net::IpAddr) -> Client {
+    super::install_crypto_provider();
     Client::builder()
         .local_address(local)
         .pool_max_idle_per_host(0)
