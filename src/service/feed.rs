@@ -17,6 +17,7 @@ use zeroize::Zeroizing;
 
 use super::verification::rfc3339;
 use super::{Bureau, Identity, ServiceError, quoted, require};
+use crate::approval::webhook::{backoff, signature};
 use crate::registry::{
     AuditRecord, Event, EventKind, LeasedWebhook, NewWebhook, Role, Transition, Webhook,
     WebhookSecret,
@@ -595,23 +596,6 @@ fn instance_id() -> String {
     let mut bytes = [0u8; 8];
     let _ = SystemRandom::new().fill(&mut bytes);
     format!("instance-{}", crate::registry::audit::hex(&bytes))
-}
-
-// Interim copies of `crate::approval::webhook` until that module lands on main.
-fn signature(secret: &[u8], timestamp_s: i64, body: &[u8]) -> String {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
-    let mut context = ring::hmac::Context::with_key(&key);
-    context.update(format!("{timestamp_s}.").as_bytes());
-    context.update(body);
-    format!(
-        "t={timestamp_s},v1={}",
-        crate::registry::audit::hex(context.sign().as_ref())
-    )
-}
-
-fn backoff(attempt: u32, max: Duration) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(20);
-    Duration::from_secs(1u64 << exponent).min(max)
 }
 
 #[cfg(test)]
