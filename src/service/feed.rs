@@ -145,7 +145,7 @@ impl Bureau {
         ));
         let kinds: Vec<&str> = checked.kinds.iter().map(|kind| kind.as_str()).collect();
         let audit = AuditRecord::new(
-            &caller.actor(),
+            caller.actor(),
             "webhook.created",
             format!("webhook:{id}"),
             serde_json::json!({
@@ -184,7 +184,7 @@ impl Bureau {
             return Err(not_found());
         }
         let audit = AuditRecord::new(
-            &caller.actor(),
+            caller.actor(),
             "webhook.removed",
             format!("webhook:{id}"),
             serde_json::json!({}),
