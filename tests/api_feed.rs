@@ -33,6 +33,8 @@ const FOOD: &str = "food-business-licence";
 const FOOD_DEPARTMENT: &str = "市场监督管理局";
 const APPROVAL: &str = "approval-document";
 const APPROVAL_DEPARTMENT: &str = "发展和改革局";
+/// The departments whose sign-off approval-document needs; the last one's seals it.
+const SIGN_OFF_DEPARTMENTS: [&str; 3] = ["自然资源和规划局", "住房和城乡建设局", "生态环境分局"];
 /// Retries at most a second apart, so a receiver's recovery is seen within seconds.
 const FAST_RETRIES: &[(&str, &str)] = &[("ONESEAL_WEBHOOK_MAX_BACKOFF_SECONDS", "1")];
 
@@ -49,7 +51,8 @@ fn feed_order_paging_roles(database: Database) {
     let food = service.token("department", Some(FOOD_DEPARTMENT), "市场监管");
     let food_reviewer = service.token("reviewer", Some(FOOD_DEPARTMENT), "市场监管 审核");
     let approval = service.token("department", Some(APPROVAL_DEPARTMENT), "发改");
-    let stranger = service.token("department", Some("住房和城乡建设局"), "住建");
+    let stranger = service.token("department", Some("市容环境卫生管理局"), "市容");
+    let reviewers = sign_off_reviewers(&service);
 
     assert_eq!(
         feed(&service, &admin, 100),
@@ -58,7 +61,11 @@ fn feed_order_paging_roles(database: Database) {
     );
     let mut happened = Vec::new();
     for template in [FOOD, APPROVAL, FOOD, FOOD, APPROVAL] {
-        happened.push(("certificate.issued", issue(&service, &issuer, template)));
+        let serial = match template {
+            FOOD => issue(&service, &issuer, FOOD),
+            _ => issue_after_sign_off(&service, &issuer, &reviewers),
+        };
+        happened.push(("certificate.issued", serial));
     }
     let revoked = happened[2].1.clone();
     revoke(&service, &admin, &revoked);
@@ -124,6 +131,9 @@ fn feed_order_paging_roles(database: Database) {
     assert_eq!(feed(&service, &food, 1), of(FOOD_DEPARTMENT));
     assert_eq!(feed(&service, &food_reviewer, 100), of(FOOD_DEPARTMENT));
     assert_eq!(feed(&service, &approval, 100), of(APPROVAL_DEPARTMENT));
+    assert_eq!(of(APPROVAL_DEPARTMENT).len(), 2);
+    // A department whose sign-off the licence needed is told of it too.
+    assert_eq!(feed(&service, &reviewers[1], 100), of(APPROVAL_DEPARTMENT));
     assert_eq!(feed(&service, &stranger, 100), Vec::<Value>::new());
     expect_error(
         service.get("/api/v1/events", Some(&issuer)),
@@ -151,6 +161,7 @@ fn receiver_down_for_a_while(database: Database) {
     service.install_template(APPROVAL, APPROVAL_DEPARTMENT);
     let issuer = service.token("issuer", None, "窗口");
     let admin = service.token("admin", None, "管理员");
+    let reviewers = sign_off_reviewers(&service);
     let receiver = Receiver::start();
     let all = subscribe(&service, &admin, &receiver, "/all", json!({}));
     let revocations = subscribe(
@@ -173,9 +184,9 @@ fn receiver_down_for_a_while(database: Database) {
     receiver.wait_delivered("/all", 1);
     receiver.set_down(true);
     let mut serials = vec![first];
-    for template in [FOOD, APPROVAL, FOOD] {
-        serials.push(issue(&service, &issuer, template));
-    }
+    serials.push(issue(&service, &issuer, FOOD));
+    serials.push(issue_after_sign_off(&service, &issuer, &reviewers));
+    serials.push(issue(&service, &issuer, FOOD));
     revoke(&service, &admin, &serials[2]);
     // Refused at least three times, each after a wait: retried with backoff, not dropped.
     let refused = receiver.wait_for("three refused attempts", |received| {
@@ -232,7 +243,12 @@ fn receiver_down_for_a_while(database: Database) {
     let approval_only: Vec<i64> = ids(&events)
         .into_iter()
         .zip(&events)
-        .filter(|(_, e)| e["departments"] == json!([APPROVAL_DEPARTMENT]))
+        .filter(|(_, e)| {
+            e["departments"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(APPROVAL_DEPARTMENT))
+        })
         .map(|(id, _)| id)
         .collect();
     assert_eq!(delivered_ids(&received, "/approval"), approval_only);
@@ -637,6 +653,43 @@ fn issue(service: &Service, issuer: &str, template: &str) -> String {
         .as_str()
         .unwrap()
         .to_string()
+}
+
+/// A reviewer token for each department approval-document needs.
+fn sign_off_reviewers(service: &Service) -> Vec<String> {
+    SIGN_OFF_DEPARTMENTS
+        .iter()
+        .map(|department| service.token("reviewer", Some(department), department))
+        .collect()
+}
+
+/// An approval-document through its issuance request: opened by `issuer`, approved by every
+/// reviewer, sealed automatically by the last approval. Returns its serial.
+fn issue_after_sign_off(service: &Service, issuer: &str, reviewers: &[String]) -> String {
+    let opened = service.post_json(
+        "/api/v1/requests",
+        Some(issuer),
+        &json!({ "template": APPROVAL, "data": Service::example_data(APPROVAL) }),
+    );
+    assert_eq!(opened.status(), 201, "{:?}", opened.text());
+    let id = opened.json::<Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for reviewer in reviewers {
+        let decided = service.post_json(
+            &format!("/api/v1/requests/{id}/sign-off"),
+            Some(reviewer),
+            &json!({ "decision": "approve", "comment": "同意" }),
+        );
+        assert_eq!(decided.status(), 200, "{:?}", decided.text());
+    }
+    let done: Value = service
+        .get(&format!("/api/v1/requests/{id}"), Some(issuer))
+        .json()
+        .unwrap();
+    assert_eq!(done["status"], "issued", "{done}");
+    done["serial"].as_str().unwrap().to_string()
 }
 
 fn revoke(service: &Service, admin: &str, serial: &str) {
