@@ -106,7 +106,6 @@ pub struct Settings {
     pub log_format: String,
     pub log_level: String,
     pub sweep_interval: Duration,
-    #[allow(dead_code)] // read by the webhook delivery, which lands next
     pub webhook_max_backoff: Duration,
     pub clock_offset_seconds: i64,
 }
