@@ -1087,6 +1087,14 @@ fn the_efficiency_report_counts_what_happened() {
     let only = row(&last_day, "templates", FOOD);
     assert_eq!(counts(only), [1, 0, 0, 1, 0, 0, 0]);
     assert!(only["median_processing_ms"].is_null() && only["p90_processing_ms"].is_null());
+    let market = row(&last_day, "departments", "市场监督管理局");
+    assert_eq!(counts(market), [1, 0, 0, 1, 0, 0, 0]);
+    assert!(market["median_processing_ms"].is_null() && market["p90_processing_ms"].is_null());
+    assert_eq!(
+        last_day["departments"].as_array().unwrap().len(),
+        1,
+        "{last_day}"
+    );
 
     // The CSV holds the same numbers, after a header row.
     let csv = service.get(&format!("{query}&format=csv"), Some(&admin));
