@@ -23,6 +23,7 @@ use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
 both_databases! {
     an_open_request_past_its_deadline_is_flagged_once => overdue_requests;
     a_missed_commitment_bars_the_applicant_until_supplied => commitments;
+    the_efficiency_report_counts_what_happened => efficiency_report;
 }
 
 const FOOD: &str = "food-business-licence";
@@ -31,11 +32,12 @@ const APPROVAL: &str = "approval-document";
 /// The example data's applicant.
 const EXAMPLE_CODE: &str = "91410700MA47U3K26U";
 /// Further applicants; check digits by GB 32100-2015 §5 (worked out with a separate script).
-const OTHER_CODES: [&str; 4] = [
+const OTHER_CODES: [&str; 5] = [
     "91410700MA9H2DRW9H",
     "91410700MA0000001W",
     "91410700MA00000020",
     "91410700MA00000033",
+    "91410700MA00000046",
 ];
 const DAY_SECONDS: i64 = 86_400;
 
@@ -370,6 +372,33 @@ fn deadlines_follow_the_working_day_calendar() {
     let expected_ms =
         i64::try_from((end_of(last) - OffsetDateTime::now_utc()).whole_milliseconds()).unwrap();
     assert!((expected_ms - ms).abs() < 60_000, "{ms} vs {expected_ms}");
+
+    // A deadline already given keeps its date when the calendar changes later; the working days
+    // left are counted on the calendar as it is now.
+    let id = request["id"].as_str().unwrap();
+    body(
+        set_day(
+            &service,
+            &admin,
+            &day_text(last),
+            &json!({ "kind": "holiday", "name": "闭馆" }),
+        ),
+        200,
+    );
+    calendar.workdays.remove(&last);
+    calendar.holidays.insert(last);
+    changes.push((day_text(last), "holiday"));
+    let again = view(&service, &issuer, id);
+    assert_eq!(again["deadline"], request["deadline"], "{again}");
+    assert_eq!(
+        again["time_left"]["working_days"].as_i64().unwrap(),
+        calendar.count(opened_on, last),
+        "{again}"
+    );
+    assert_eq!(
+        again["time_left"]["working_days"].as_i64().unwrap(),
+        left["working_days"].as_i64().unwrap() - 1
+    );
 
     // Only admins change the calendar; bad days and kinds are named.
     for token in [&issuer, &auditor] {
@@ -831,6 +860,29 @@ fn the_dishonesty_list_bars_only_the_rongque_path() {
         body(rongque(code), 201);
     }
 
+    // Listed after a 容缺 request was opened: its seal is refused as well.
+    let pending = body(rongque(OTHER_CODES[3]), 201);
+    body(
+        list(
+            &admin,
+            json!({
+                "credit_code": OTHER_CODES[3],
+                "name": "新乡市后列食品有限公司",
+                "reason": "严重失信",
+            }),
+        ),
+        201,
+    );
+    expect_error(
+        service.post_json(
+            &format!("/api/v1/requests/{}/seal", pending["id"].as_str().unwrap()),
+            Some(&issuer),
+            &json!({}),
+        ),
+        409,
+        "request.applicant_barred",
+    );
+
     // Removal lifts the bar; the entry stays, with who removed it and why.
     body(
         service.post_json(
@@ -881,7 +933,7 @@ fn the_dishonesty_list_bars_only_the_rongque_path() {
 
     // Only admins keep the list; a malformed credit code is named.
     let listing = json!({
-        "credit_code": OTHER_CODES[3],
+        "credit_code": OTHER_CODES[4],
         "name": "某公司",
         "reason": "严重失信",
     });
@@ -902,8 +954,9 @@ fn the_dishonesty_list_bars_only_the_rongque_path() {
         );
     }
     assert_eq!(
-        applicant(&service, &issuer, OTHER_CODES[3])["barred"],
-        false
+        applicant(&service, &issuer, OTHER_CODES[4])["barred"],
+        false,
+        "refused listings leave no trace"
     );
 }
 
@@ -969,9 +1022,8 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 /// The efficiency report counts exactly the mix driven here, in JSON and CSV alike.
-#[test]
-fn the_efficiency_report_counts_what_happened() {
-    let mut service = start(Database::Sqlite);
+fn efficiency_report(database: Database) {
+    let mut service = start(database);
     service.install_template(FOOD, "市场监督管理局");
     service.install_template(PERMIT, "自然资源和规划局");
     let admin = service.token("admin", None, "办公室");
