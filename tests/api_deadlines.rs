@@ -11,6 +11,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -1009,7 +1010,6 @@ fn parse_csv(text: &str) -> Vec<Vec<String>> {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    use std::io::Write;
     python
         .stdin
         .take()
