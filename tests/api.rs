@@ -94,6 +94,8 @@ enum Payload {
     CalendarDay,
     /// A dishonesty-list entry.
     Listing,
+    /// A webhook subscriber.
+    Webhook,
 }
 
 const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
@@ -141,6 +143,10 @@ const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
         Access::Roles(&["issuer", "admin", "auditor"]), Payload::Nothing, 200),
     ("GET", "/api/v1/reports/efficiency", Access::Roles(&["admin", "auditor"]),
         Payload::Nothing, 200),
+    ("GET", "/api/v1/events", Access::Roles(&["department", "reviewer", "admin", "auditor"]),
+        Payload::Nothing, 200),
+    ("POST", "/api/v1/webhooks", Access::Roles(&["admin"]), Payload::Webhook, 201),
+    ("GET", "/api/v1/webhooks", Access::Roles(&["admin"]), Payload::Nothing, 200),
     ("POST", "/api/v1/verify", Access::Public, Payload::Licence, 200),
     ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
     ("GET", "/verify", Access::Public, Payload::Nothing, 200),
@@ -250,6 +256,10 @@ fn authorisation_matrix(database: Database) {
                     "credit_code": "91410700MA9H2DRW9H",
                     "name": "新乡市某食品有限公司",
                     "reason": "虚假承诺",
+                })),
+                Payload::Webhook => request.json(&json!({
+                    "name": "市场监管局 监管抄告",
+                    "url": "http://127.0.0.1:9/hook",
                 })),
             };
             request.send().unwrap()

@@ -225,9 +225,9 @@ fn sorted(mut ids: Vec<&str>) -> Vec<String> {
 fn audit(service: &Service, auditor: &str) -> Vec<Value> {
     let trail = body(service.get("/api/v1/audit?limit=1000", Some(auditor)), 200);
     let entries = trail["entries"].as_array().unwrap().clone();
-    assert_eq!(
-        i64::try_from(entries.len()).unwrap(),
-        trail["length"].as_i64().unwrap(),
+    // The length is read after the entries: the sweep may have appended one in between.
+    assert!(
+        trail["length"].as_i64().unwrap() < 1000,
         "the trail fits in one page"
     );
     entries
