@@ -17,29 +17,6 @@ both_databases! {
     a_refused_audit_entry_means_no_certificate => a_refused_audit_entry_means_no_certificate;
 }
 
-/// Makes the registry refuse audit entries whose action is `action`.
-fn refuse_entries(service: &Service, action: &str) {
-    service.sql(&match service.database {
-        Database::Sqlite => format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '{action}' \
-             BEGIN SELECT RAISE(ABORT, 'the audit disk is full'); END;"
-        ),
-        Database::Postgres => format!(
-            "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
-             IF NEW.action = '{action}' THEN RAISE EXCEPTION 'the audit disk is full'; \
-             END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
-             CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse();"
-        ),
-    });
-}
-
-fn allow_entries(service: &Service) {
-    service.sql(match service.database {
-        Database::Sqlite => "DROP TRIGGER refuse;",
-        Database::Postgres => "DROP TRIGGER refuse ON audit;",
-    });
-}
-
 fn certificates(service: &Service, token: &str) -> Vec<Value> {
     let body: Value = service
         .get("/api/v1/certificates", Some(token))
@@ -54,7 +31,7 @@ fn a_refused_audit_entry_means_no_certificate(database: Database) {
     let issuer = service.token("issuer", None, "窗口");
 
     // Before signing: the reservation's entry is refused, so nothing is signed.
-    refuse_entries(&service, "certificate.signing");
+    service.refuse_audit_entries("certificate.signing");
     let refused = service.issue_example(&issuer, "food-business-licence");
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().unwrap();
@@ -64,16 +41,16 @@ fn a_refused_audit_entry_means_no_certificate(database: Database) {
         !body.to_string().contains("audit disk"),
         "the database's message reached the client: {body}"
     );
-    allow_entries(&service);
+    service.allow_audit_entries();
 
     // After signing: the final entry is refused, so the signed PDF is never returned, and the
     // reserved serial is not shown as issued.
-    refuse_entries(&service, "certificate.issued");
+    service.refuse_audit_entries("certificate.issued");
     let refused = service.issue_example(&issuer, "food-business-licence");
     assert_eq!(refused.status(), 503);
     let body: Value = refused.json().unwrap();
     assert!(body.get("pdf").is_none(), "{body}");
-    allow_entries(&service);
+    service.allow_audit_entries();
     assert!(certificates(&service, &issuer).is_empty());
 
     // The cause went to the log, under the request id the client was given.

@@ -503,29 +503,6 @@ fn a_rejection_closes_the_request_with_its_reasons() {
     assert_eq!(listed["requests"][0]["id"], id);
 }
 
-/// Makes the registry refuse audit entries whose action is `action`.
-fn refuse_entries(service: &Service, action: &str) {
-    service.sql(&match service.database {
-        Database::Sqlite => format!(
-            "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '{action}' \
-             BEGIN SELECT RAISE(ABORT, 'the audit disk is full'); END;"
-        ),
-        Database::Postgres => format!(
-            "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
-             IF NEW.action = '{action}' THEN RAISE EXCEPTION 'the audit disk is full'; \
-             END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
-             CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse();"
-        ),
-    });
-}
-
-fn allow_entries(service: &Service) {
-    service.sql(match service.database {
-        Database::Sqlite => "DROP TRIGGER refuse;",
-        Database::Postgres => "DROP TRIGGER refuse ON audit;",
-    });
-}
-
 fn a_stop_at_any_point_of_a_request_loses_nothing(database: Database) {
     let mut service = Service::start(database);
     service.install_template("approval-document", OWNER);
@@ -584,7 +561,7 @@ fn a_stop_at_any_point_of_a_request_loses_nothing(database: Database) {
         .to_string();
     decide(&service, &reviewers[0], &id, "approve", "同意");
     decide(&service, &reviewers[1], &id, "approve", "同意");
-    refuse_entries(&service, "certificate.issued");
+    service.refuse_audit_entries("certificate.issued");
     let last = decide(&service, &reviewers[2], &id, "approve", "同意");
     assert!(last["certificate"].is_null(), "{last}");
     assert!(
@@ -593,7 +570,7 @@ fn a_stop_at_any_point_of_a_request_loses_nothing(database: Database) {
     );
     assert_eq!(last["request"]["status"], "sealing");
     let reserved = last["request"]["serial"].as_str().unwrap().to_string();
-    allow_entries(&service);
+    service.allow_audit_entries();
     service.restart();
     let resumed = wait_for_status(&service, &intake, &id, "issued");
     assert_eq!(

@@ -342,16 +342,13 @@ impl Registry {
                 .await?
                 .rows_affected();
                 if changed == 0 {
-                    let exists = sqlx::query("SELECT 1 FROM tokens WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(batch.connection())
-                        .await?
-                        .is_some();
-                    return Ok(if exists {
-                        Transition::Refused("the token is already revoked".into())
-                    } else {
-                        Transition::NotFound
-                    });
+                    return unchanged(
+                        batch,
+                        "SELECT 1 FROM tokens WHERE id = $1",
+                        id,
+                        "the token is already revoked",
+                    )
+                    .await;
                 }
                 batch.append(audit, *now_ms);
                 Ok(Transition::Done(()))
@@ -754,6 +751,26 @@ impl Registry {
             .await?;
         Ok(row.try_get(0)?)
     }
+}
+
+/// Why a conditional change changed nothing: the row `exists` finds is missing, or it is no
+/// longer in a state the change applies to (`refused` says which).
+pub(super) async fn unchanged<T>(
+    batch: &mut Batch,
+    exists: &'static str,
+    id: &str,
+    refused: &str,
+) -> Result<Transition<T>> {
+    let found = sqlx::query(exists)
+        .bind(id)
+        .fetch_optional(batch.connection())
+        .await?
+        .is_some();
+    Ok(if found {
+        Transition::Refused(refused.to_string())
+    } else {
+        Transition::NotFound
+    })
 }
 
 fn escape_like(text: &str) -> String {

@@ -877,16 +877,13 @@ impl Registry {
                 .await?
                 .rows_affected();
                 if changed == 0 {
-                    let exists = sqlx::query("SELECT 1 FROM blacklist WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(batch.connection())
-                        .await?
-                        .is_some();
-                    return Ok(if exists {
-                        Transition::Refused("the entry is already removed".into())
-                    } else {
-                        Transition::NotFound
-                    });
+                    return super::records::unchanged(
+                        batch,
+                        "SELECT 1 FROM blacklist WHERE id = $1",
+                        id,
+                        "the entry is already removed",
+                    )
+                    .await;
                 }
                 batch.append(audit, *now_ms);
                 Ok(Transition::Done(()))

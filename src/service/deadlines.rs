@@ -272,19 +272,17 @@ fn overdue_event(request: &RequestRecord) -> (AuditRecord, NewEvent) {
         kind: EventKind::RequestOverdue,
         subject: request.id.clone(),
         departments: request.departments(),
-        payload: serde_json::json!({
-            "request": request.id,
-            "template": request.template_id,
-            "title": request.template_title,
-            "holder": request.holder,
-            "credit_code": request.credit_code,
-            "opened_at": rfc3339(request.opened_at_ms),
-            "deadline": rfc3339(request.deadline_ms),
-            "time_limit_days": request.time_limit_days,
-            "status": request.status.as_str(),
-            "closed_at": request.closed_at_ms.map(rfc3339),
-            "awaiting_sign_off": pending,
-        }),
+        payload: super::requests::request_payload(
+            request,
+            serde_json::json!({
+                "opened_at": rfc3339(request.opened_at_ms),
+                "deadline": rfc3339(request.deadline_ms),
+                "time_limit_days": request.time_limit_days,
+                "status": request.status.as_str(),
+                "closed_at": request.closed_at_ms.map(rfc3339),
+                "awaiting_sign_off": pending,
+            }),
+        ),
     };
     (audit, event)
 }
@@ -306,16 +304,28 @@ fn missed_event(commitment: &CommitmentRecord) -> (AuditRecord, NewEvent) {
         kind: EventKind::CommitmentMissed,
         subject: commitment.serial.clone(),
         departments: commitment.departments.clone(),
-        payload: serde_json::json!({
-            "serial": commitment.serial,
-            "request": commitment.request_id,
-            "holder": commitment.holder,
-            "credit_code": commitment.credit_code,
-            "deadline": rfc3339(commitment.deadline_ms),
-            "outstanding": outstanding,
-        }),
+        payload: commitment_payload(commitment, "outstanding", serde_json::json!(outstanding)),
     };
     (audit, event)
+}
+
+/// What subscribers hear of a commitment, with one more member.
+fn commitment_payload(
+    commitment: &CommitmentRecord,
+    key: &str,
+    value: serde_json::Value,
+) -> serde_json::Value {
+    let mut payload = serde_json::json!({
+        "serial": commitment.serial,
+        "request": commitment.request_id,
+        "holder": commitment.holder,
+        "credit_code": commitment.credit_code,
+        "deadline": rfc3339(commitment.deadline_ms),
+    });
+    if let Some(members) = payload.as_object_mut() {
+        members.insert(key.to_string(), value);
+    }
+    payload
 }
 
 /// The event when the last owed material arrives.
@@ -336,14 +346,11 @@ pub(super) fn fulfilled_event(
         kind: EventKind::CommitmentFulfilled,
         subject: commitment.serial.clone(),
         departments: commitment.departments.clone(),
-        payload: serde_json::json!({
-            "serial": commitment.serial,
-            "request": commitment.request_id,
-            "holder": commitment.holder,
-            "credit_code": commitment.credit_code,
-            "deadline": rfc3339(commitment.deadline_ms),
-            "late": commitment.missed_at_ms.is_some(),
-        }),
+        payload: commitment_payload(
+            commitment,
+            "late",
+            serde_json::json!(commitment.missed_at_ms.is_some()),
+        ),
     };
     (audit, event)
 }

@@ -594,17 +594,30 @@ fn rejected_event(
         kind: EventKind::RequestRejected,
         subject: request.id.clone(),
         departments: request.departments(),
-        payload: serde_json::json!({
-            "request": request.id,
-            "template": request.template_id,
-            "title": request.template_title,
-            "holder": request.holder,
-            "credit_code": request.credit_code,
-            "rejected_by": department,
-            "reason": comment,
-        }),
+        payload: request_payload(
+            request,
+            serde_json::json!({ "rejected_by": department, "reason": comment }),
+        ),
     };
     (audit, event)
+}
+
+/// What subscribers hear of a request: who and what it is for, and `more`'s members.
+pub(super) fn request_payload(
+    request: &RequestRecord,
+    more: serde_json::Value,
+) -> serde_json::Value {
+    let mut payload = serde_json::json!({
+        "request": request.id,
+        "template": request.template_id,
+        "title": request.template_title,
+        "holder": request.holder,
+        "credit_code": request.credit_code,
+    });
+    if let (Some(members), serde_json::Value::Object(more)) = (payload.as_object_mut(), more) {
+        members.extend(more);
+    }
+    payload
 }
 
 /// Missing materials must be the template's secondary ones, and need a signed commitment.

@@ -529,6 +529,31 @@ impl Service {
         .expect("example json")
     }
 
+    /// Makes the registry refuse audit entries whose action is `action`, with a trigger in the
+    /// database itself ("the audit disk is full").
+    pub fn refuse_audit_entries(&self, action: &str) {
+        self.sql(&match self.database {
+            Database::Sqlite => format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON audit WHEN NEW.action = '{action}' \
+                 BEGIN SELECT RAISE(ABORT, 'the audit disk is full'); END;"
+            ),
+            Database::Postgres => format!(
+                "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.action = '{action}' THEN RAISE EXCEPTION 'the audit disk is full'; \
+                 END IF; RETURN NEW; END $$ LANGUAGE plpgsql; \
+                 CREATE TRIGGER refuse BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION refuse();"
+            ),
+        });
+    }
+
+    /// Removes what `refuse_audit_entries` put in.
+    pub fn allow_audit_entries(&self) {
+        self.sql(match self.database {
+            Database::Sqlite => "DROP TRIGGER refuse;",
+            Database::Postgres => "DROP TRIGGER refuse ON audit;",
+        });
+    }
+
     /// `GET /healthz` answers 200: the service is still up.
     pub fn assert_healthy(&self) {
         let health = self.get("/healthz", None);
