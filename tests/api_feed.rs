@@ -12,15 +12,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::repo_root;
 use common::service::{Database, Service, expect_error};
+use common::webhooks::{Receiver, delivered_ids, subscribe};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 both_databases! {
     the_feed_is_ordered_paged_and_shows_each_department_its_own => feed_order_paging_roles;
@@ -484,142 +480,8 @@ fn subscribers(database: Database) {
     );
 }
 
-/// A receiver process (tests/tools/webhook_receiver.py) in its own directory.
-struct Receiver {
-    child: Child,
-    dir: TempDir,
-    url: String,
-}
-
-impl Receiver {
-    fn start() -> Receiver {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new("python3")
-            .arg(repo_root().join("tests/tools/webhook_receiver.py"))
-            .arg(dir.path())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 tests/tools/webhook_receiver.py");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("receiver said {line:?}"));
-        let url = format!("http://127.0.0.1:{port}");
-        Receiver { child, dir, url }
-    }
-
-    /// The secret deliveries to `path` are checked with.
-    fn set_secret(&self, path: &str, secret: &str) {
-        let file = self.dir.path().join("secrets.json");
-        let mut secrets: Value = std::fs::read(&file)
-            .map(|bytes| serde_json::from_slice(&bytes).unwrap())
-            .unwrap_or_else(|_| json!({}));
-        secrets[path] = json!(secret);
-        std::fs::write(&file, serde_json::to_vec(&secrets).unwrap()).unwrap();
-    }
-
-    /// While down, it answers every delivery 503.
-    fn set_down(&self, down: bool) {
-        let flag = self.dir.path().join("down");
-        if down {
-            std::fs::write(flag, b"").unwrap();
-        } else {
-            std::fs::remove_file(flag).unwrap();
-        }
-    }
-
-    /// Every POST it got, in order.
-    fn received(&self) -> Vec<Value> {
-        read_lines(&self.dir.path().join("received.jsonl"))
-    }
-
-    /// Waits (up to 60 s) until what was received satisfies `done`; returns it.
-    fn wait_for(&self, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        let started = Instant::now();
-        loop {
-            let received = self.received();
-            if done(&received) {
-                return received;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "waited 60 s for {what}; received {received:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits until `count` distinct events were accepted at `path`.
-    fn wait_delivered(&self, path: &str, count: usize) {
-        self.wait_for(&format!("{count} events at {path}"), |received| {
-            delivered_ids(received, path).len() >= count
-        });
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
-/// The ids accepted (200) at `path`, each at its first acceptance: a redelivery (at least once)
-/// is allowed, an event arriving before an earlier one is not.
-fn delivered_ids(received: &[Value], path: &str) -> Vec<i64> {
-    let mut ids: Vec<i64> = Vec::new();
-    for record in received
-        .iter()
-        .filter(|r| r["path"] == path && r["status"] == 200)
-    {
-        let id = record["id"].as_i64().unwrap();
-        if !ids.contains(&id) {
-            assert!(
-                ids.last().is_none_or(|last| *last < id),
-                "event {id} arrived after {ids:?} at {path}"
-            );
-            ids.push(id);
-        }
-    }
-    ids
-}
-
 fn ids(events: &[Value]) -> Vec<i64> {
     events.iter().map(|e| e["id"].as_i64().unwrap()).collect()
-}
-
-/// Creates a subscriber for `receiver` at `path` (extra fields from `options`), hands the
-/// receiver its secret, and returns the subscriber's id.
-fn subscribe(
-    service: &Service,
-    admin: &str,
-    receiver: &Receiver,
-    path: &str,
-    options: Value,
-) -> String {
-    let mut body =
-        json!({ "name": format!("receiver {path}"), "url": format!("{}{path}", receiver.url) });
-    for (key, value) in options.as_object().unwrap() {
-        body[key] = value.clone();
-    }
-    let created = service.post_json("/api/v1/webhooks", Some(admin), &body);
-    assert_eq!(created.status(), 201, "{:?}", created.text());
-    let created: Value = created.json().unwrap();
-    receiver.set_secret(path, created["secret"].as_str().unwrap());
-    created["webhook"]["id"].as_str().unwrap().to_string()
 }
 
 /// Every event the caller may see, read `page` at a time by following `next`.

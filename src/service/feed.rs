@@ -524,7 +524,9 @@ impl Delivery {
     async fn send(&self, leased: &LeasedWebhook, event: &Event) -> Result<(), DeliveryFailure> {
         let body = serde_json::to_vec(&PublishedEvent::from(event))
             .map_err(|_| DeliveryFailure::Encoding)?;
-        let timestamp = self.bureau.now_ms().div_euclid(1000);
+        // The system clock, not the bureau's: the receiver checks freshness against its own
+        // clock, and a development clock offset must not make every signature look stale.
+        let timestamp = super::now_ms().div_euclid(1000);
         let signature = signature(leased.secret.expose().as_bytes(), timestamp, &body);
         let sent = self
             .client

@@ -13,6 +13,7 @@ use std::process::Command;
 use tempfile::TempDir;
 
 pub mod service;
+pub mod webhooks;
 
 /// Installs ring as rustls's process-wide provider. reqwest is built with rustls but no
 /// provider of its own (the service's webhook client brings ring), so every test process that

@@ -31,7 +31,7 @@ def signature_ok(secret: bytes, header: str, body: bytes) -> bool:
     if len(timestamps) != 1 or not timestamps[0].isdigit():
         return False
     expected = hmac.new(secret, timestamps[0].encode() + b"." + body, hashlib.sha256).hexdigest()
-    # The timestamp is the service's clock: within a day of ours (tests never shift the clock).
+    # The timestamp is the system clock (not the bureau's shiftable one): within a day of ours.
     if abs(int(timestamps[0]) - time.time()) > 86400:
         return False
     return any(hmac.compare_digest(expected, tag) for tag in parts.get("v1", []))
