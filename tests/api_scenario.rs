@@ -148,7 +148,7 @@ fn working_day_after(start: Date, n: u32, holidays: &[Date]) -> Date {
 
 #[test]
 fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
-    let mut service = Service::start_with(
+    let service = Service::start_with(
         Database::Postgres,
         &[
             ("ONESEAL_WEBHOOK_MAX_BACKOFF_SECONDS", "1"),
