@@ -186,6 +186,15 @@ fn production_refuses_development_example_plain_and_shared_keys() {
             panic!("production refused a good seal ({code}): {stderr}")
         }
     }
+    // A shifted clock would move every deadline: development only.
+    let shifted = [
+        env[0],
+        env[1],
+        env[2],
+        env[3],
+        ("ONESEAL_CLOCK_OFFSET_SECONDS", "86400"),
+    ];
+    refused(dir.path(), &shifted, "production refuses a shifted clock");
     let key = sealed.dir.as_path().join("seal-key.pem");
     let mut permissions = std::fs::metadata(&key).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o644);
