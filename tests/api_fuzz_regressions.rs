@@ -5,8 +5,10 @@
 //! up to four requests joined by `\n#NEXT#\n`, each byte 0 the route, byte 1 the token, content
 //! type and Authorization form, then `target NUL body` with the target's markers (`$S`, `$V`,
 //! `$PDF:S`, `$BLANK`, …). `World` below mirrors the target's: the real router over a real
-//! `Bureau` on SQLite in a temp dir, the test-only fuzz key, the food licence approved, a token
-//! per role, one licence issued and one revoked. Files numbered `-1-`, `-2-`, … are steps of one
+//! `Bureau` on SQLite in a temp dir, the test-only fuzz key, the food licence and the
+//! construction planning permit approved, a token per role (token 6 with bit 6 set: the
+//! 住房和城乡建设局 reviewer), one licence issued and one revoked, and a request of each template
+//! (`$Q` ready, `$W` in review; `$N` the latest opened, `$B` the last listing). Files numbered `-1-`, `-2-`, … are steps of one
 //! finding, replayed in name order in one world.
 #![allow(
     clippy::unwrap_used,
@@ -15,6 +17,7 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,10 +26,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use oneseal::http::{AppState, HttpSettings, router};
-use oneseal::registry::{Registry, Role, TemplateFiles};
+use oneseal::registry::{Registry, RequestStatus, Role, TemplateFiles};
 use oneseal::seal::KeyFileSigner;
 use oneseal::service::auth::{TokenRequest, create_token, revoke_token};
 use oneseal::service::certificates::{CertificateRequest, Delivery};
+use oneseal::service::requests::NewRequest;
 use oneseal::service::{Bureau, BureauSettings};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -39,8 +43,15 @@ const CHAIN_PEM: &[u8] = include_bytes!("../fuzz/keys/seal-cert.pem");
 const MANIFEST: &[u8] = include_bytes!("../templates/food-business-licence/template.toml");
 const BLANK: &[u8] = include_bytes!("../templates/food-business-licence/template.pdf");
 const EXAMPLE: &[u8] = include_bytes!("../templates/food-business-licence/example.json");
+const PERMIT_MANIFEST: &[u8] =
+    include_bytes!("../templates/construction-planning-permit/template.toml");
+const PERMIT_BLANK: &[u8] =
+    include_bytes!("../templates/construction-planning-permit/template.pdf");
+const PERMIT_EXAMPLE: &[u8] =
+    include_bytes!("../templates/construction-planning-permit/example.json");
 
-/// The target's `ROUTES`, in its order.
+/// The target's `ROUTES`, in its order (the request routes appended, so bytes 0–28 mean what
+/// they meant when the A1 inputs were saved).
 const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/templates"),
     ("GET", "/api/v1/templates"),
@@ -71,6 +82,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("HEAD", "{}"),
     ("OPTIONS", "{}"),
     ("PATCH", "{}"),
+    ("POST", "/api/v1/requests"),
+    ("GET", "/api/v1/requests"),
+    ("GET", "/api/v1/requests/{}"),
+    ("POST", "/api/v1/requests/{}/sign-off"),
+    ("POST", "/api/v1/requests/{}/seal"),
+    ("POST", "/api/v1/requests/{}/materials"),
+    ("GET", "/api/v1/calendar"),
+    ("PUT", "/api/v1/calendar/{}"),
+    ("GET", "/api/v1/blacklist"),
+    ("POST", "/api/v1/blacklist"),
+    ("POST", "/api/v1/blacklist/{}/remove"),
+    ("GET", "/api/v1/applicants/{}"),
+    ("GET", "/api/v1/reports/efficiency"),
 ];
 
 /// Separates the requests of one input.
@@ -94,11 +118,17 @@ struct World {
     registry: Registry,
     _dir: TempDir,
     tokens: [Option<String>; 8],
+    housing_reviewer: String,
     spare_token_id: String,
     issued: (String, Vec<u8>),
     revoked: (String, Vec<u8>),
     latest: (String, Vec<u8>),
     submitted: (String, String),
+    ready_request: String,
+    review_request: String,
+    latest_request: String,
+    listing: String,
+    sealed_requests: HashSet<String>,
 }
 
 /// What one input got back.
@@ -134,6 +164,8 @@ impl World {
         .unwrap();
         let (tokens, spare_token_id, issued, revoked) =
             runtime.block_on(populate(&registry, &bureau));
+        let (housing_reviewer, ready_request, review_request) =
+            runtime.block_on(open_requests(&registry, &bureau, &tokens));
         let settings = HttpSettings {
             request_timeout: Duration::from_secs(30),
             issue_per_second: 1_000_000,
@@ -147,11 +179,17 @@ impl World {
             registry,
             _dir: dir,
             tokens,
+            housing_reviewer,
             spare_token_id,
             latest: issued.clone(),
             submitted: ("food-business-licence".into(), "1".into()),
             issued,
             revoked,
+            latest_request: ready_request.clone(),
+            ready_request,
+            review_request,
+            listing: "0123456789abcdef".into(),
+            sealed_requests: HashSet::new(),
         }
     }
 
@@ -192,10 +230,24 @@ impl World {
             );
         }
         let path = uri.split('?').next().unwrap_or_default();
+        let mut certificates = 0;
         if method == Method::POST && path == "/api/v1/certificates" && status == 201 {
-            assert_eq!(after.1, before.1 + 1, "201 but not one certificate more");
+            certificates = 1;
             self.latest = check_issued(&body);
         }
+        if method == Method::POST && path == "/api/v1/blacklist" && status == 201 {
+            let value: Value = serde_json::from_slice(&body).unwrap();
+            self.listing = value["id"].as_str().unwrap().to_string();
+        }
+        if method == Method::POST && status.is_success() && path.starts_with("/api/v1/requests") {
+            certificates = self.check_request_answer(path, &body);
+        }
+        assert_eq!(
+            after.1,
+            before.1 + certificates,
+            "{method} {uri}: {status} added {} certificates, reported {certificates}",
+            after.1 - before.1
+        );
         if method == Method::POST && path == "/api/v1/templates" && status == 201 {
             let value: Value = serde_json::from_slice(&body).unwrap();
             assert_eq!(value["status"], "pending");
@@ -214,6 +266,35 @@ impl World {
         })
     }
 
+    /// The target's request oracle: a 2xx open, sign-off or seal adds the certificate it
+    /// reports, never a second for one request, and reports no failed seal.
+    fn check_request_answer(&mut self, path: &str, body: &[u8]) -> i64 {
+        let text = String::from_utf8_lossy(body);
+        let value: Value = serde_json::from_slice(body).unwrap();
+        let (request, sealed) = if path == "/api/v1/requests" {
+            assert_ne!(value["status"], "sealing", "{text}");
+            self.latest_request = value["id"].as_str().unwrap().to_string();
+            (self.latest_request.clone(), !value["serial"].is_null())
+        } else if path.ends_with("/seal") {
+            self.latest = check_issued(body);
+            (value["request"].as_str().unwrap().to_string(), true)
+        } else if path.ends_with("/sign-off") {
+            assert!(value["seal_error"].is_null(), "{text}");
+            let id = value["request"]["id"].as_str().unwrap().to_string();
+            (id, !value["certificate"].is_null())
+        } else {
+            return 0;
+        };
+        if !sealed {
+            return 0;
+        }
+        assert!(
+            self.sealed_requests.insert(request.clone()),
+            "POST {path}: a second certificate for request {request}: {text}"
+        );
+        1
+    }
+
     fn request(&self, input: &[u8]) -> Option<(Method, String, Request<Body>)> {
         let (&route, rest) = input.split_first()?;
         let (&options, rest) = rest.split_first()?;
@@ -225,7 +306,11 @@ impl World {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let uri = self.uri(template, target);
         let mut builder = Request::builder().method(method.clone()).uri(&uri);
-        if let Some(token) = &self.tokens[usize::from(options & 0b111)] {
+        let token = match options & 0b111 {
+            6 if options & 0b0100_0000 != 0 => Some(&self.housing_reviewer),
+            slot => self.tokens[usize::from(slot)].as_ref(),
+        };
+        if let Some(token) = token {
             let value = match options >> 6 {
                 0 => format!("Bearer {token}"),
                 1 => format!("bearer   {token}  "),
@@ -260,6 +345,10 @@ impl World {
                 (b"$K", self.spare_token_id.as_bytes()),
                 (b"$I", self.submitted.0.as_bytes()),
                 (b"$V", self.submitted.1.as_bytes()),
+                (b"$Q", self.ready_request.as_bytes()),
+                (b"$W", self.review_request.as_bytes()),
+                (b"$N", self.latest_request.as_bytes()),
+                (b"$B", self.listing.as_bytes()),
             ],
         );
         let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -364,6 +453,67 @@ async fn populate(
         (issued.record.serial, issued.pdf),
         (revoked.record.serial, revoked.pdf),
     )
+}
+
+/// The construction planning permit approved (made by 自然资源和规划局, signed off by
+/// 住房和城乡建设局), and a request of each template opened by the issuer: the 住建局 reviewer's
+/// token, the food licence's request (ready) and the permit's (in review).
+async fn open_requests(
+    registry: &Registry,
+    bureau: &Bureau,
+    tokens: &Tokens,
+) -> (String, String, String) {
+    let mut made = Vec::new();
+    for (role, department, name) in [
+        (Role::Department, "自然资源和规划局", "planning"),
+        (Role::Reviewer, "住房和城乡建设局", "housing"),
+    ] {
+        let request = TokenRequest {
+            role,
+            department: Some(department.to_string()),
+            name: name.to_string(),
+        };
+        let token = create_token(registry, &request, "fuzz-setup")
+            .await
+            .unwrap();
+        made.push(token.token.to_string());
+    }
+    let planner = bureau.authenticate(&made[0]).await.unwrap();
+    let approver = bureau
+        .authenticate(tokens[4].as_ref().unwrap())
+        .await
+        .unwrap();
+    let clerk = bureau
+        .authenticate(tokens[3].as_ref().unwrap())
+        .await
+        .unwrap();
+    let files = TemplateFiles {
+        blank: PERMIT_BLANK.to_vec(),
+        manifest: PERMIT_MANIFEST.to_vec(),
+        example: PERMIT_EXAMPLE.to_vec(),
+    };
+    let permit = bureau.submit_template(&planner, files).await.unwrap();
+    bureau
+        .approve_template(&approver, &permit.id, permit.version)
+        .await
+        .unwrap();
+    let open = |template: &str, data: &[u8]| {
+        bureau.open_request(
+            &clerk,
+            NewRequest {
+                template: template.to_string(),
+                data: String::from_utf8_lossy(data).into_owned(),
+                delivery: Delivery::Window,
+                missing_materials: Vec::new(),
+                commitment: None,
+            },
+        )
+    };
+    let ready = open("food-business-licence", EXAMPLE).await.unwrap();
+    assert_eq!(ready.status, RequestStatus::Ready);
+    let review = open(&permit.id, PERMIT_EXAMPLE).await.unwrap();
+    assert_eq!(review.status, RequestStatus::Review);
+    (made[1].clone(), ready.id, review.id)
 }
 
 async fn counts(registry: &Registry) -> (i64, i64) {

@@ -1,17 +1,22 @@
 //! Fuzz target: the HTTP service in-process. Each input is a few requests, each sent with
 //! `tower::ServiceExt::oneshot` to the real `http::router` over a real `Bureau` (SQLite registry
-//! in a temp dir, the fixed test-only key of fuzz/keys/, an approved food-business-licence
-//! template, a token per role).
+//! in a temp dir, the fixed test-only key of fuzz/keys/, the food-business-licence and
+//! construction-planning-permit templates approved, a token per role, and an issuance request
+//! of each: the licence's `ready` for the seal, the permit's in `review` by 住房和城乡建设局).
 //!
 //! Input layout (docs/fuzzing.md, "API target"; tests/api_fuzz_regressions.rs mirrors it): up
 //! to four requests separated by `\n#NEXT#\n`, each
 //! - byte 0 picks the route and method (`ROUTES`, modulo its length);
 //! - byte 1 picks the token (bits 0–2), the content type (bits 3–5) and how the Authorization
-//!   header is written (bits 6–7);
+//!   header is written (bits 6–7); token 6 is the 卫生健康委员会 department's with bit 6 clear
+//!   and the 住房和城乡建设局 reviewer's with bit 6 set;
 //! - the rest is `target NUL body`: the target holds the path parameters separated by `|`, then
 //!   optionally `?query`; without a NUL byte all of it is the body. `$S`, `$R`, `$L` and `$K` in
 //!   the target become the issued, revoked and latest serial and a spare token's id, `$I` and
-//!   `$V` the id and version of the last template uploaded; `$PDF:S`,
+//!   `$V` the id and version of the last template uploaded, `$Q`, `$W` and `$N` the food
+//!   licence's ready request, the permit's request in review and the latest request opened,
+//!   `$B` the last dishonesty listing added;
+//!   `$PDF:S`,
 //!   `$PDF:R`, `$PDF:L` and `$BLANK` in the body become those certificates' PDFs and the food
 //!   licence's blank, so small inputs reach the registry's issued/revoked paths.
 //!
@@ -19,10 +24,13 @@
 //! 503 `service.busy`; every 4xx/5xx that is not an HTML page has exactly the body
 //! `{"error":{"code","message","request_id"[,"problems"]}}` with the `x-request-id` header's id;
 //! a 4xx changes nothing (audit length and certificate count as before); a 201 issuance adds
-//! one certificate and carries serial, sha256 and a base64 PDF whose SHA-256 is `sha256`; and
-//! the audit chain stays whole.
+//! one certificate and carries serial, sha256 and a base64 PDF whose SHA-256 is `sha256`; a 2xx
+//! on a request (open, sign-off, seal) adds exactly the certificate it reports, never a second
+//! one for the same request, and a sign-off never reports a failed seal; no other answer adds a
+//! certificate; and the audit chain stays whole.
 #![no_main]
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -34,10 +42,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
 use oneseal::http::{AppState, HttpSettings, router};
-use oneseal::registry::{Registry, Role, TemplateFiles};
+use oneseal::registry::{Registry, RequestStatus, Role, TemplateFiles};
 use oneseal::seal::KeyFileSigner;
 use oneseal::service::auth::{TokenRequest, create_token, revoke_token};
 use oneseal::service::certificates::{CertificateRequest, Delivery};
+use oneseal::service::requests::NewRequest;
 use oneseal::service::{Bureau, BureauSettings};
 use sha2::Digest;
 use tokio::runtime::Runtime;
@@ -49,8 +58,15 @@ const CHAIN_PEM: &[u8] = include_bytes!("../keys/seal-cert.pem");
 const MANIFEST: &[u8] = include_bytes!("../../templates/food-business-licence/template.toml");
 const BLANK: &[u8] = include_bytes!("../../templates/food-business-licence/template.pdf");
 const EXAMPLE: &[u8] = include_bytes!("../../templates/food-business-licence/example.json");
+const PERMIT_MANIFEST: &[u8] =
+    include_bytes!("../../templates/construction-planning-permit/template.toml");
+const PERMIT_BLANK: &[u8] =
+    include_bytes!("../../templates/construction-planning-permit/template.pdf");
+const PERMIT_EXAMPLE: &[u8] =
+    include_bytes!("../../templates/construction-planning-permit/example.json");
 
-/// Every route of `http::router`, and a raw path (`{}` alone) under each method.
+/// Every route of `http::router`, and a raw path (`{}` alone) under each method. The request
+/// routes (issue 6) come last so that bytes 0–28 keep the meaning saved inputs were made with.
 const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/templates"),
     ("GET", "/api/v1/templates"),
@@ -81,6 +97,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("HEAD", "{}"),
     ("OPTIONS", "{}"),
     ("PATCH", "{}"),
+    ("POST", "/api/v1/requests"),
+    ("GET", "/api/v1/requests"),
+    ("GET", "/api/v1/requests/{}"),
+    ("POST", "/api/v1/requests/{}/sign-off"),
+    ("POST", "/api/v1/requests/{}/seal"),
+    ("POST", "/api/v1/requests/{}/materials"),
+    ("GET", "/api/v1/calendar"),
+    ("PUT", "/api/v1/calendar/{}"),
+    ("GET", "/api/v1/blacklist"),
+    ("POST", "/api/v1/blacklist"),
+    ("POST", "/api/v1/blacklist/{}/remove"),
+    ("GET", "/api/v1/applicants/{}"),
+    ("GET", "/api/v1/reports/efficiency"),
 ];
 
 /// Content types by bits 3–5 of byte 1; the seeds' multipart bodies use boundary `XFUZZ`.
@@ -123,12 +152,23 @@ struct World {
     /// By bits 0–2 of byte 1: none, department, reviewer, issuer, admin, auditor, a department
     /// token of another department, a revoked admin token.
     tokens: [Option<String>; 8],
+    /// Token 6 when bit 6 of byte 1 is set: the reviewer of 住房和城乡建设局.
+    housing_reviewer: String,
     spare_token_id: String,
     issued: (String, Vec<u8>),
     revoked: (String, Vec<u8>),
     latest: (String, Vec<u8>),
     /// The id and version of the last template uploaded (`$I`, `$V`).
     submitted: (String, String),
+    /// The food licence's request (`$Q`, ready), the permit's (`$W`, in review), the latest
+    /// opened (`$N`).
+    ready_request: String,
+    review_request: String,
+    latest_request: String,
+    /// The last dishonesty listing added (`$B`; a well-formed unknown id until then).
+    listing: String,
+    /// Requests a certificate was issued for.
+    sealed_requests: HashSet<String>,
     inputs: u64,
 }
 
@@ -184,6 +224,8 @@ async fn build_world(generation: u64) -> World {
     let (_, other_department) = token(Role::Department, Some("卫生健康委员会"), "other").await;
     let (revoked_id, revoked_admin) = token(Role::Admin, None, "revoked").await;
     let (spare_token_id, _) = token(Role::Auditor, None, "spare").await;
+    let (_, planner) = token(Role::Department, Some("自然资源和规划局"), "planning").await;
+    let (_, housing_reviewer) = token(Role::Reviewer, Some("住房和城乡建设局"), "housing").await;
     revoke_token(&registry, &revoked_id, "fuzz-setup")
         .await
         .expect("revoke the fuzz token");
@@ -224,6 +266,9 @@ async fn build_world(generation: u64) -> World {
         .await
         .expect("revoke the second licence");
 
+    let (ready_request, review_request) =
+        open_requests(&bureau, &planner, &approver, &clerk, &version.id).await;
+
     // fuzz/seed.sh asks for a real issued licence to seed POST /api/v1/verify with.
     if let Some(path) = std::env::var_os("ONESEAL_FUZZ_WRITE_ISSUED") {
         std::fs::write(path, &issued.pdf).expect("write the issued licence");
@@ -253,13 +298,64 @@ async fn build_world(generation: u64) -> World {
             Some(other_department),
             Some(revoked_admin),
         ],
+        housing_reviewer,
         spare_token_id,
         latest: issued.clone(),
         submitted: (version.id.clone(), version.version.to_string()),
         issued,
         revoked: (revoked.record.serial, revoked.pdf),
+        latest_request: ready_request.clone(),
+        ready_request,
+        review_request,
+        listing: "0123456789abcdef".into(),
+        sealed_requests: HashSet::new(),
         inputs: 0,
     }
+}
+
+/// Approves the construction planning permit (sign-off by 住房和城乡建设局, then an issuer's
+/// seal) and opens a request with each template's example: the food licence's is `ready`, the
+/// permit's in `review`.
+async fn open_requests(
+    bureau: &Bureau,
+    planner: &str,
+    approver: &oneseal::service::Identity,
+    clerk: &oneseal::service::Identity,
+    food: &str,
+) -> (String, String) {
+    let planner = bureau.authenticate(planner).await.expect("planning");
+    let files = TemplateFiles {
+        blank: PERMIT_BLANK.to_vec(),
+        manifest: PERMIT_MANIFEST.to_vec(),
+        example: PERMIT_EXAMPLE.to_vec(),
+    };
+    let permit = bureau
+        .submit_template(&planner, files)
+        .await
+        .expect("submit the planning permit");
+    bureau
+        .approve_template(approver, &permit.id, permit.version)
+        .await
+        .expect("approve the planning permit");
+    let open = |template: &str, data: &[u8]| {
+        bureau.open_request(
+            clerk,
+            NewRequest {
+                template: template.to_string(),
+                data: String::from_utf8_lossy(data).into_owned(),
+                delivery: Delivery::Window,
+                missing_materials: Vec::new(),
+                commitment: None,
+            },
+        )
+    };
+    let ready = open(food, EXAMPLE).await.expect("open the licence request");
+    assert_eq!(ready.status, RequestStatus::Ready, "the licence request");
+    let review = open(&permit.id, PERMIT_EXAMPLE)
+        .await
+        .expect("open the permit request");
+    assert_eq!(review.status, RequestStatus::Review, "the permit request");
+    (ready.id, review.id)
 }
 
 /// Deletes the databases of fuzzer processes that have ended (libFuzzer exits without running
@@ -317,14 +413,67 @@ impl World {
             );
         }
         let path = uri.split('?').next().unwrap_or_default();
+        let mut certificates = 0;
         if method == Method::POST && status == StatusCode::CREATED {
             if path == "/api/v1/certificates" {
-                assert_eq!(after.1, before.1 + 1, "201 but not one certificate more");
+                certificates = 1;
                 self.latest = check_issued(&body);
             } else if path == "/api/v1/templates" {
                 self.submitted = submitted_version(&body);
+            } else if path == "/api/v1/blacklist" {
+                let value: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let id = value["id"].as_str().expect("201 listing has an id");
+                self.listing = id.to_string();
             }
         }
+        if method == Method::POST && status.is_success() && path.starts_with("/api/v1/requests") {
+            certificates = self.check_request_answer(path, &body);
+        }
+        assert_eq!(
+            after.1,
+            before.1 + certificates,
+            "{method} {uri}: {status} added {} certificates, reported {certificates}",
+            after.1 - before.1
+        );
+    }
+
+    /// A 2xx on opening, signing off or sealing a request: the certificates it reports (0 or
+    /// 1), each for a request that had none.
+    fn check_request_answer(&mut self, path: &str, body: &[u8]) -> i64 {
+        let text = String::from_utf8_lossy(body);
+        let value: serde_json::Value = serde_json::from_slice(body)
+            .unwrap_or_else(|e| panic!("POST {path}: 2xx not JSON ({e}): {text}"));
+        let (request, sealed) = if path == "/api/v1/requests" {
+            let id = value["id"].as_str().expect("an opened request has an id");
+            assert_ne!(
+                value["status"], "sealing",
+                "POST {path}: the automatic seal failed on opening: {text}"
+            );
+            self.latest_request = id.to_string();
+            (id.to_string(), !value["serial"].is_null())
+        } else if path.ends_with("/seal") {
+            self.latest = check_issued(body);
+            let id = value["request"].as_str();
+            (id.expect("a sealed request's id").to_string(), true)
+        } else if path.ends_with("/sign-off") {
+            assert!(
+                value["seal_error"].is_null(),
+                "POST {path}: the seal failed after the last approval: {text}"
+            );
+            let id = value["request"]["id"].as_str();
+            let id = id.expect("a signed-off request's id").to_string();
+            (id, !value["certificate"].is_null())
+        } else {
+            return 0;
+        };
+        if !sealed {
+            return 0;
+        }
+        assert!(
+            self.sealed_requests.insert(request.clone()),
+            "POST {path}: a second certificate for request {request}: {text}"
+        );
+        1
     }
 
     /// The request `input` describes, or `None` when it makes no valid URI.
@@ -339,11 +488,10 @@ impl World {
         let method = Method::from_bytes(method.as_bytes()).ok()?;
         let uri = self.uri(template, target);
         let mut builder = Request::builder().method(method.clone()).uri(&uri);
-        let token = self
-            .tokens
-            .get(usize::from(options & 0b111))
-            .cloned()
-            .flatten();
+        let token = match options & 0b111 {
+            6 if options & 0b0100_0000 != 0 => Some(self.housing_reviewer.clone()),
+            slot => self.tokens.get(usize::from(slot)).cloned().flatten(),
+        };
         if let Some(token) = token {
             let value = match options >> 6 {
                 0 => format!("Bearer {token}"),
@@ -382,6 +530,10 @@ impl World {
                 (b"$K", self.spare_token_id.as_bytes()),
                 (b"$I", self.submitted.0.as_bytes()),
                 (b"$V", self.submitted.1.as_bytes()),
+                (b"$Q", self.ready_request.as_bytes()),
+                (b"$W", self.review_request.as_bytes()),
+                (b"$N", self.latest_request.as_bytes()),
+                (b"$B", self.listing.as_bytes()),
             ],
         );
         let (path, query) = match target.iter().position(|&b| b == b'?') {
