@@ -110,13 +110,19 @@ ROUTES = ["POST templates", "GET templates", "approve", "blank", "issue", "searc
           "certificate pdf", "revoke", "audit", "audit verify", "create token", "tokens",
           "revoke token", "seal certificate", "verify", "verify page", "certificate page",
           "static", "healthz", "metrics", "openapi", "GET", "POST", "PUT", "DELETE", "HEAD",
-          "OPTIONS", "PATCH"]
+          "OPTIONS", "PATCH", "open request", "requests", "request", "sign-off", "seal",
+          "materials", "calendar", "calendar day", "blacklist", "list", "unlist", "applicant",
+          "report"]
 TOKENS = ["none", "department", "reviewer", "issuer", "admin", "auditor", "other", "revoked"]
 TYPES = ["none", "json", "multipart", "pdf", "octet", "text", "multipart-bare", "json-utf8"]
 n = 0
+def token_bits(token, auth):
+    # "housing", the 住房和城乡建设局 reviewer, is token 6 with bit 6 of byte 1 set.
+    return (6, auth | 1) if token == "housing" else (TOKENS.index(token), auth)
 def save(route, token, ctype, target=b"", body=b"", auth=0, tag=""):
     global n
-    r, t, c = ROUTES.index(route), TOKENS.index(token), TYPES.index(ctype)
+    r, c = ROUTES.index(route), TYPES.index(ctype)
+    t, auth = token_bits(token, auth)
     data = bytes([r, t | c << 3 | auth << 6]) + target + b"\0" + body
     name = f"{r:02d}-{route.replace(' ', '-')}-{token}-{ctype}{'-' + tag if tag else ''}"
     open(os.path.join(out, name), "wb").write(data)
@@ -223,8 +229,9 @@ for auth in (1, 2, 3):
 # Sequences (up to four requests joined by \n#NEXT#\n): upload, then approve or fetch the blank
 # of that version ($I|$V), then issue from it; issue, then revoke and verify what was issued.
 def request(route, token, ctype, target=b"", body=b""):
-    r, t, c = ROUTES.index(route), TOKENS.index(token), TYPES.index(ctype)
-    return bytes([r, t | c << 3]) + target + b"\0" + body
+    r, c = ROUTES.index(route), TYPES.index(ctype)
+    t, auth = token_bits(token, 0)
+    return bytes([r, t | c << 3 | auth << 6]) + target + b"\0" + body
 def sequence(tag, *requests):
     global n
     open(os.path.join(out, f"seq-{tag}"), "wb").write(b"\n#NEXT#\n".join(requests))
@@ -238,6 +245,62 @@ sequence("upload-blank-approve-blank", upload, request("blank", "department", "n
 sequence("issue-revoke-verify", issue_example,
          request("revoke", "admin", "json", b"$L", b'{"reason":"x"}'),
          request("verify", "none", "pdf", body=b"$PDF:L"), request("certificate page", "none", "none", b"$L"))
+# Issuance requests (issue 6): $Q the food licence's request, ready for the seal; $W the
+# planning permit's, awaiting 住房和城乡建设局; $N the latest opened; $B the last listing.
+js = lambda value: json.dumps(value, ensure_ascii=False).encode()
+opening = {"template": "food-business-licence", "data": data, "delivery": "window"}
+save("open request", "issuer", "json", body=js(opening))
+save("open request", "issuer", "json", body=js(dict(opening, missing_materials=["从业人员健康证明"],
+     commitment={"signatory": "李建国", "signed_on": "2026-11-26", "reference": "承诺-001"})), tag="rongque")
+save("open request", "issuer", "json", body=js(dict(opening, missing_materials=["营业执照"])), tag="unknown-material")
+save("open request", "issuer", "json", body=js(dict(opening, missing_materials=["从业人员健康证明"])), tag="no-commitment")
+save("open request", "issuer", "json", body=js({"template": "construction-planning-permit",
+     "data": json.loads(read(root, "templates/construction-planning-permit/example.json"))}), tag="permit")
+save("open request", "reviewer", "json", body=js(opening), tag="forbidden")
+for query in [b"", b"?status=review", b"?status=ready&overdue=true", b"?template=food-business-licence&from=2026-01-01&until=2099-12-31&limit=5&offset=0", b"?status=x", b"?overdue=1"]:
+    save("requests", "issuer", "none", query, tag=str(n))
+save("requests", "housing", "none", tag="reviewer")
+for target, token in [(b"$Q", "issuer"), (b"$W", "housing"), (b"$W", "reviewer"), (b"$N", "auditor"), (b"nope", "admin")]:
+    save("request", token, "none", target, tag=str(n))
+save("sign-off", "housing", "json", b"$W", js({"decision": "approve", "comment": "同意"}))
+save("sign-off", "housing", "json", b"$W", js({"decision": "reject", "comment": "设计方案与规划条件不符"}), tag="reject")
+save("sign-off", "housing", "json", b"$W", js({"decision": "reject"}), tag="reject-no-reason")
+save("sign-off", "reviewer", "json", b"$W", js({"decision": "approve"}), tag="wrong-department")
+save("sign-off", "housing", "json", b"$Q", js({"decision": "maybe"}), tag="bad")
+save("seal", "issuer", "none", b"$Q")
+save("seal", "issuer", "none", b"$W", tag="review")
+save("seal", "admin", "none", b"$Q", tag="forbidden")
+save("materials", "issuer", "json", b"$N", js({"materials": ["从业人员健康证明"]}))
+save("materials", "issuer", "json", b"$Q", js({"materials": []}), tag="empty")
+save("calendar", "auditor", "none")
+save("calendar day", "admin", "json", b"2026-10-08", js({"kind": "holiday", "name": "国庆节"}))
+save("calendar day", "admin", "json", b"2026-10-10", js({"kind": "workday", "name": "调休"}), tag="workday")
+save("calendar day", "admin", "json", b"2026-10-08", js({"kind": "normal"}), tag="normal")
+save("calendar day", "admin", "json", b"2026-02-30", js({"kind": "holiday"}), tag="bad-day")
+save("blacklist", "admin", "none")
+save("blacklist", "issuer", "none", b"?credit_code=91410700MA47U3K26U", tag="code")
+save("list", "admin", "json", body=js({"credit_code": "91410700MA47U3K26U", "name": "新乡市华辰餐饮管理有限公司",
+     "reason": "未按承诺补齐材料", "listed_from": "2026-11-26", "listed_until": "2027-11-25"}))
+save("list", "admin", "json", body=js({"credit_code": "bad", "name": "x", "reason": "y"}), tag="bad-code")
+save("unlist", "admin", "json", b"$B", js({"reason": "信用修复"}))
+save("unlist", "admin", "json", b"nope", js({"reason": ""}), tag="unknown")
+save("applicant", "issuer", "none", b"91410700MA47U3K26U")
+save("applicant", "auditor", "none", b"9141", tag="short")
+for query in [b"", b"?from=2026-01-01&until=2026-12-31", b"?format=csv", b"?format=xml", b"?from=2026-12-31&until=2026-01-01"]:
+    save("report", "admin", "none", query, tag=str(n))
+sequence("request-sign-off-seal-verify",
+         request("sign-off", "housing", "json", b"$W", js({"decision": "approve", "comment": "同意"})),
+         request("seal", "issuer", "none", b"$W"), request("seal", "issuer", "none", b"$W"),
+         request("verify", "none", "pdf", body=b"$PDF:L"))
+sequence("open-seal-twice", request("open request", "issuer", "json", body=js(opening)),
+         request("seal", "issuer", "none", b"$N"), request("seal", "issuer", "none", b"$N"),
+         request("request", "auditor", "none", b"$N"))
+sequence("list-then-rongque",
+         request("list", "admin", "json", body=js({"credit_code": "91410700MA47U3K26U", "name": "华辰", "reason": "失信"})),
+         request("open request", "issuer", "json", body=js(dict(opening, missing_materials=["从业人员健康证明"],
+                 commitment={"signatory": "李建国", "signed_on": "2026-11-26"}))),
+         request("applicant", "issuer", "none", b"91410700MA47U3K26U"),
+         request("unlist", "admin", "json", b"$B", js({"reason": "信用修复"})))
 print(f"seeded {n} inputs into {out}")
 PY
     rm -rf "$work"
