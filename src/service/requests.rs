@@ -301,6 +301,16 @@ impl Bureau {
             ));
         }
         let comment = check_comment(&decision.comment, !decision.approve)?;
+        // An automatic seal follows the last approval and refuses an applicant barred since the
+        // request was opened (`seal_job`), which would leave the request `sealing` with nobody
+        // to act: refuse the approval instead, until the missing materials are recorded.
+        if decision.approve
+            && record.seal_mode == SealAfterSignOff::Automatic.as_str()
+            && !record.missing_materials.is_empty()
+        {
+            self.refuse_barred_applicant(record.credit_code.as_deref())
+                .await?;
+        }
         let verdict = if decision.approve {
             Decision::Approved
         } else {
