@@ -672,8 +672,31 @@ fn issuer_filled_fields_that_cannot_fit_are_refused_at_upload() {
     }
 }
 
+// A2: an automatically sealed request whose applicant took the 容缺 path (a material missing,
+// a commitment signed) and was listed as dishonest after opening. The last approval committed,
+// then the seal refused the barred applicant: 200 with a seal_error, and the request stayed
+// `sealing` for good (materials cannot be recorded then, nor can an issuer seal it; every
+// restart tried again). The approval that would seal is now refused with 409
+// request.applicant_barred, the clerk records the material, and the next approval seals.
+#[test]
+fn a_barred_applicant_stops_the_approval_before_an_automatic_seal() {
+    let mut world = World::new();
+    let answers = replay_sequence(&mut world, "barred-automatic-seal");
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+    assert_eq!(statuses, [201, 200, 201, 201, 409, 200, 200, 200]);
+    let body = |index: usize| serde_json::from_slice::<Value>(&answers[index].body).unwrap();
+    assert_eq!(body(4)["error"]["code"], "request.applicant_barred");
+    assert_eq!(body(5)["missing_materials"], serde_json::json!([]));
+    assert!(body(6)["certificate"]["serial"].is_string(), "{}", body(6));
+    assert_eq!(body(7)["status"], "issued");
+}
+
 /// Inputs with a test of their own above.
-const NAMED: [&str; 2] = ["api_requests-serial-box-", "api_requests-date-box-"];
+const NAMED: [&str; 3] = [
+    "api_requests-serial-box-",
+    "api_requests-date-box-",
+    "api_requests-barred-automatic-seal-",
+];
 
 /// Every other saved input, in name order in one world.
 #[test]
