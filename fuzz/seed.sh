@@ -301,6 +301,15 @@ sequence("list-then-rongque",
                  commitment={"signatory": "李建国", "signed_on": "2026-11-26"}))),
          request("applicant", "issuer", "none", b"91410700MA47U3K26U"),
          request("unlist", "admin", "json", b"$B", js({"reason": "信用修复"})))
+# The food licence as a version signed off by 住房和城乡建设局 (not its own department, which
+# the manifest check refuses) and then sealed automatically: upload, approve, open a request, approve it (the seal follows the sign-off).
+automatic = manifest.replace(b"sign_off = []", "sign_off = [\"住房和城乡建设局\"]\nseal_after_sign_off = \"automatic\"".encode())
+sequence("automatic-seal",
+         request("POST templates", "department", "multipart", body=multipart(
+             [bundle[0], ("template.toml", automatic, b"application/toml"), bundle[2]])),
+         request("approve", "admin", "none", b"$I|$V"),
+         request("open request", "issuer", "json", body=js(opening)),
+         request("sign-off", "housing", "json", b"$N", js({"decision": "approve"})))
 print(f"seeded {n} inputs into {out}")
 PY
     rm -rf "$work"
