@@ -608,3 +608,79 @@ fn wait_for_status(service: &Service, token: &str, id: &str, status: &str) -> Va
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+/// An automatic seal refused by a rule that changed after the approvals (the applicant was
+/// listed as dishonest in between) hands the request back to an issuer instead of leaving it
+/// sealing for good; once the materials are recorded, the issuer seals it.
+#[test]
+fn a_refused_automatic_seal_goes_back_to_an_issuer() {
+    let mut service = Service::start(Database::Sqlite);
+    service.install_template("food-business-licence", "市场监督管理局");
+    let clerk = service.token("issuer", None, "窗口");
+    let admin = service.token("admin", None, "管理员");
+    let auditor = service.token("auditor", None, "审计");
+    let data = Service::example_data("food-business-licence");
+    let opened = open_with(
+        &service,
+        &clerk,
+        json!({
+            "template": "food-business-licence",
+            "data": data,
+            "missing_materials": ["从业人员健康证明"],
+            "commitment": { "signatory": "王建国", "signed_on": "2026-11-26" },
+        }),
+    );
+    let id = opened["id"].as_str().unwrap().to_string();
+    let listed = service.post_json(
+        "/api/v1/blacklist",
+        Some(&admin),
+        &json!({ "credit_code": data["credit_code"], "name": "申请人", "reason": "虚假承诺" }),
+    );
+    assert_eq!(listed.status(), 201);
+    // The state an automatic seal leaves after the last approval, cut off by a stop.
+    service.kill9();
+    service.sql(&format!(
+        "UPDATE requests SET status = 'sealing' WHERE id = '{id}'"
+    ));
+    service.restart();
+    let back = wait_for_status(&service, &clerk, &id, "ready");
+    assert!(back["serial"].is_null());
+    let trail = trail(&service, &auditor);
+    let refused = entries(&trail, "request.seal_refused", &id);
+    assert_eq!(refused.len(), 1);
+    assert!(
+        refused[0]["details"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("虚假承诺")
+    );
+
+    // Still barred: the issuer cannot seal it with materials owed.
+    expect_error(
+        service.post_json(
+            &format!("/api/v1/requests/{id}/seal"),
+            Some(&clerk),
+            &json!({}),
+        ),
+        409,
+        "request.applicant_barred",
+    );
+    let supplied = service.post_json(
+        &format!("/api/v1/requests/{id}/materials"),
+        Some(&clerk),
+        &json!({ "materials": ["从业人员健康证明"] }),
+    );
+    assert_eq!(supplied.status(), 200, "{:?}", supplied.text());
+    let sealed = service.post_json(
+        &format!("/api/v1/requests/{id}/seal"),
+        Some(&clerk),
+        &json!({}),
+    );
+    assert_eq!(sealed.status(), 201, "{:?}", sealed.text());
+}
+
+fn open_with(service: &Service, issuer: &str, body: Value) -> Value {
+    let opened = service.post_json("/api/v1/requests", Some(issuer), &body);
+    assert_eq!(opened.status(), 201, "{:?}", opened.text());
+    opened.json().unwrap()
+}

@@ -514,6 +514,31 @@ impl Registry {
         .await
     }
 
+    /// An automatic seal that a business rule refused before its serial was reserved: the
+    /// request goes back to `ready`, for an issuer.
+    pub async fn return_to_ready(&self, id: &str, audit: &AuditRecord, now_ms: i64) -> Result<()> {
+        self.write(
+            (id.to_string(), audit.clone(), now_ms),
+            |batch, (id, audit, now_ms)| {
+                Box::pin(async move {
+                    let changed = sqlx::query(
+                        "UPDATE requests SET status = 'ready' \
+                     WHERE id = $1 AND status = 'sealing' AND serial IS NULL",
+                    )
+                    .bind(id)
+                    .execute(batch.connection())
+                    .await?
+                    .rows_affected();
+                    if changed == 1 {
+                        batch.append(audit, *now_ms);
+                    }
+                    Ok(())
+                })
+            },
+        )
+        .await
+    }
+
     /// Requests whose seal was taken but not finished (a crash or restart cut them off).
     pub async fn requests_sealing(&self) -> Result<Vec<RequestRecord>> {
         let query = RequestQuery {

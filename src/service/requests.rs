@@ -400,9 +400,28 @@ impl Bureau {
             .request(id)
             .await?
             .ok_or_else(|| no_request(id))?;
-        let job = self
+        let job = match self
             .seal_job(&record, RequestStatus::Sealing, AUTOMATIC_SEAL.to_string())
-            .await?;
+            .await
+        {
+            Ok(job) => job,
+            Err(refused @ ServiceError::Refused { .. }) => {
+                // The applicant was barred after the approvals (the check at approval is not in
+                // the approval's transaction): hand the request to an issuer, who can seal it
+                // once the materials are recorded, rather than leave it sealing for good.
+                let audit = AuditRecord::new(
+                    AUTOMATIC_SEAL,
+                    "request.seal_refused",
+                    id,
+                    serde_json::json!({ "reason": refused.to_string() }),
+                );
+                self.registry()
+                    .return_to_ready(id, &audit, self.now_ms())
+                    .await?;
+                return Err(refused);
+            }
+            Err(other) => return Err(other),
+        };
         self.seal(job).await
     }
 
