@@ -2,7 +2,6 @@
 //! 容缺后补. Either closes the 容缺 path: an applicant listed, or with a commitment missed and
 //! still unmet, must supply every material before issuance.
 
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use super::{Bureau, Identity, ServiceError, quoted, require};
@@ -248,12 +247,8 @@ fn checked_listing(
     if until.as_deref().is_some_and(|until| until < from.as_str()) {
         return Err(invalid("listed_until is before listed_from"));
     }
-    let mut id = [0u8; 8];
-    SystemRandom::new()
-        .fill(&mut id)
-        .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
     Ok(BlacklistEntry {
-        id: crate::registry::audit::hex(&id),
+        id: crate::registry::audit::hex(&super::random_bytes::<8>()?),
         credit_code: listing.credit_code,
         name: name.to_string(),
         reason,

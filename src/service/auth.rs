@@ -4,7 +4,6 @@
 //! the secret itself is never used as a lookup key whose timing could leak it.
 
 use base64::Engine;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -70,14 +69,8 @@ pub async fn create_token(
     actor: &str,
 ) -> Result<NewToken, ServiceError> {
     check_token_request(request)?;
-    let random = SystemRandom::new();
-    let mut id = [0u8; ID_BYTES];
-    let mut secret = Zeroizing::new([0u8; SECRET_BYTES]);
-    random
-        .fill(&mut id)
-        .and_then(|()| random.fill(secret.as_mut()))
-        .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
-    let id = crate::registry::audit::hex(&id);
+    let id = crate::registry::audit::hex(&super::random_bytes::<ID_BYTES>()?);
+    let secret = super::random_secret::<SECRET_BYTES>()?;
     let encoded =
         Zeroizing::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref()));
     let record = TokenRecord {

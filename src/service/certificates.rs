@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 
 use super::issuance::{IssuanceRequest, IssueError, Issuer};
@@ -282,11 +281,7 @@ impl Bureau {
         date: time::Date,
     ) -> Result<LicenceSerial, ServiceError> {
         for _ in 0..SERIAL_ATTEMPTS {
-            let mut random = [0u8; 10];
-            SystemRandom::new()
-                .fill(&mut random)
-                .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
-            let serial = LicenceSerial::from_random(date, &random);
+            let serial = LicenceSerial::from_random(date, &super::random_bytes::<10>()?);
             reservation.serial = serial.to_string();
             let audit = AuditRecord::new(
                 reservation.issuer.clone(),

@@ -11,9 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
-use zeroize::Zeroizing;
 
 use super::verification::rfc3339;
 use super::{Bureau, Identity, ServiceError, quoted, require};
@@ -131,14 +129,8 @@ impl Bureau {
     ) -> Result<CreatedWebhook, ServiceError> {
         require(caller, &[Role::Admin], "create webhooks")?;
         let checked = check_webhook_request(request)?;
-        let random = SystemRandom::new();
-        let mut id = [0u8; ID_BYTES];
-        let mut secret = Zeroizing::new([0u8; SECRET_BYTES]);
-        random
-            .fill(&mut id)
-            .and_then(|()| random.fill(secret.as_mut()))
-            .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
-        let id = crate::registry::audit::hex(&id);
+        let id = crate::registry::audit::hex(&super::random_bytes::<ID_BYTES>()?);
+        let secret = super::random_secret::<SECRET_BYTES>()?;
         let secret = WebhookSecret::new(format!(
             "{SECRET_PREFIX}{}",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.as_ref())
@@ -595,8 +587,7 @@ fn delivery_client(options: &DeliveryOptions) -> Result<reqwest::Client, reqwest
 
 /// This process's lease owner name: random, so a restarted instance is a new owner.
 fn instance_id() -> String {
-    let mut bytes = [0u8; 8];
-    let _ = SystemRandom::new().fill(&mut bytes);
+    let bytes = super::random_bytes::<8>().unwrap_or_default();
     format!("instance-{}", crate::registry::audit::hex(&bytes))
 }
 

@@ -281,6 +281,27 @@ pub fn bureau_now() -> OffsetDateTime {
     OffsetDateTime::now_utc().to_offset(offset)
 }
 
+/// `N` bytes from the system's random generator, for ids and serials.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// `N` secret bytes, drawn straight into memory that is zeroized on drop (no copy is left).
+pub(crate) fn random_secret<const N: usize>() -> Result<zeroize::Zeroizing<[u8; N]>, ServiceError> {
+    let mut secret = zeroize::Zeroizing::new([0u8; N]);
+    fill_random(secret.as_mut())?;
+    Ok(secret)
+}
+
+fn fill_random(bytes: &mut [u8]) -> Result<(), ServiceError> {
+    use ring::rand::SecureRandom;
+    ring::rand::SystemRandom::new()
+        .fill(bytes)
+        .map_err(|_| ServiceError::Internal("the system random generator failed".into()))
+}
+
 /// Runs CPU-heavy work on the blocking pool, so the async workers keep serving.
 async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,

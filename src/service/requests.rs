@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -777,10 +776,7 @@ fn no_request(id: &str) -> ServiceError {
 
 /// `REQ-YYYYMMDD-` and 10 upper-case hex digits.
 fn request_id(day: time::Date) -> Result<String, ServiceError> {
-    let mut random = [0u8; 5];
-    SystemRandom::new()
-        .fill(&mut random)
-        .map_err(|_| ServiceError::Internal("the system random generator failed".into()))?;
+    let random = super::random_bytes::<5>()?;
     Ok(format!(
         "REQ-{:04}{:02}{:02}-{}",
         day.year(),
