@@ -303,26 +303,20 @@ impl Registry {
         let data = (id.to_string(), audit.clone(), now_ms);
         self.write(data, |batch, (id, audit, now_ms)| {
             Box::pin(async move {
-                let changed = sqlx::query(
-                    "UPDATE webhooks SET removed_at_ms = $1, lease_owner = NULL, \
-                     lease_until_ms = NULL WHERE id = $2 AND removed_at_ms IS NULL",
-                )
-                .bind(*now_ms)
-                .bind(id)
-                .execute(batch.connection())
-                .await?
-                .rows_affected();
-                if changed == 0 {
-                    return super::records::unchanged(
-                        batch,
-                        "SELECT 1 FROM webhooks WHERE id = $1",
-                        id,
-                        "the webhook is already removed",
+                super::records::end_once(
+                    batch,
+                    sqlx::query(
+                        "UPDATE webhooks SET removed_at_ms = $1, lease_owner = NULL, \
+                         lease_until_ms = NULL WHERE id = $2 AND removed_at_ms IS NULL",
                     )
-                    .await;
-                }
-                batch.append(audit, *now_ms);
-                Ok(Transition::Done(()))
+                    .bind(*now_ms)
+                    .bind(id),
+                    ("SELECT 1 FROM webhooks WHERE id = $1", id),
+                    "the webhook is already removed",
+                    audit,
+                    *now_ms,
+                )
+                .await
             })
         })
         .await

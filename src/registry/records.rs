@@ -333,25 +333,19 @@ impl Registry {
         let data = (id.to_string(), audit.clone(), now_ms);
         self.write(data, |batch, (id, audit, now_ms)| {
             Box::pin(async move {
-                let changed = sqlx::query(
-                    "UPDATE tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
-                )
-                .bind(*now_ms)
-                .bind(id)
-                .execute(batch.connection())
-                .await?
-                .rows_affected();
-                if changed == 0 {
-                    return unchanged(
-                        batch,
-                        "SELECT 1 FROM tokens WHERE id = $1",
-                        id,
-                        "the token is already revoked",
+                end_once(
+                    batch,
+                    sqlx::query(
+                        "UPDATE tokens SET revoked_at_ms = $1 WHERE id = $2 AND revoked_at_ms IS NULL",
                     )
-                    .await;
-                }
-                batch.append(audit, *now_ms);
-                Ok(Transition::Done(()))
+                    .bind(*now_ms)
+                    .bind(id),
+                    ("SELECT 1 FROM tokens WHERE id = $1", id),
+                    "the token is already revoked",
+                    audit,
+                    *now_ms,
+                )
+                .await
             })
         })
         .await
@@ -753,14 +747,21 @@ impl Registry {
     }
 }
 
-/// Why a conditional change changed nothing: the row `exists` finds is missing, or it is no
-/// longer in a state the change applies to (`refused` says which).
-pub(super) async fn unchanged<T>(
+/// Ends a row once (revokes a token, removes a subscriber or a listing): runs `update`, a
+/// conditional UPDATE, and records `audit` when it changed the row. When it changed nothing,
+/// the row `exists` looks up by `id` is missing, or already ended (`refused` says so).
+pub(super) async fn end_once(
     batch: &mut Batch,
-    exists: &'static str,
-    id: &str,
+    update: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+    (exists, id): (&'static str, &str),
     refused: &str,
-) -> Result<Transition<T>> {
+    audit: &AuditRecord,
+    now_ms: i64,
+) -> Result<Transition<()>> {
+    if update.execute(batch.connection()).await?.rows_affected() > 0 {
+        batch.append(audit, now_ms);
+        return Ok(Transition::Done(()));
+    }
     let found = sqlx::query(exists)
         .bind(id)
         .fetch_optional(batch.connection())

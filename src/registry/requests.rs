@@ -890,28 +890,22 @@ impl Registry {
         );
         self.write(data, |batch, (id, by, reason, audit, now_ms)| {
             Box::pin(async move {
-                let changed = sqlx::query(
-                    "UPDATE blacklist SET removed_at_ms = $1, removed_by = $2, removal_reason = $3 \
-                     WHERE id = $4 AND removed_at_ms IS NULL",
-                )
-                .bind(*now_ms)
-                .bind(by)
-                .bind(reason)
-                .bind(id)
-                .execute(batch.connection())
-                .await?
-                .rows_affected();
-                if changed == 0 {
-                    return super::records::unchanged(
-                        batch,
-                        "SELECT 1 FROM blacklist WHERE id = $1",
-                        id,
-                        "the entry is already removed",
+                super::records::end_once(
+                    batch,
+                    sqlx::query(
+                        "UPDATE blacklist SET removed_at_ms = $1, removed_by = $2, removal_reason = $3 \
+                         WHERE id = $4 AND removed_at_ms IS NULL",
                     )
-                    .await;
-                }
-                batch.append(audit, *now_ms);
-                Ok(Transition::Done(()))
+                    .bind(*now_ms)
+                    .bind(by)
+                    .bind(reason)
+                    .bind(id),
+                    ("SELECT 1 FROM blacklist WHERE id = $1", id),
+                    "the entry is already removed",
+                    audit,
+                    *now_ms,
+                )
+                .await
             })
         })
         .await
