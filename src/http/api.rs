@@ -350,11 +350,7 @@ pub async fn certificate(
     Caller(caller): Caller,
     Path(serial): Path<String>,
 ) -> ApiResult<Response> {
-    let record = state.bureau.certificate(&caller, &serial).await?;
-    let commitment = state
-        .bureau
-        .certificate_commitment(&caller, &serial)
-        .await?;
+    let (record, commitment) = state.bureau.certificate(&caller, &serial).await?;
     let mut body = CertificateBody::from(record);
     body.commitment = commitment
         .as_ref()

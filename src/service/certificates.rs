@@ -389,38 +389,27 @@ impl Bureau {
         }
     }
 
+    /// A certificate's registry entry, and the 容缺后补 commitment it was issued under, if any
+    /// (`open`, `fulfilled`, or `missed`: the certificate is flagged).
     pub async fn certificate(
         &self,
         caller: &Identity,
         serial: &str,
-    ) -> Result<CertificateRecord, ServiceError> {
+    ) -> Result<(CertificateRecord, Option<CommitmentRecord>), ServiceError> {
         require(
             caller,
             &[Role::Issuer, Role::Admin, Role::Auditor],
             "read certificates",
         )?;
         known_serial(serial)?;
-        self.registry()
+        let record = self
+            .registry()
             .certificate(serial)
             .await?
             .filter(|record| record.status != crate::registry::CertificateStatus::Signing)
-            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
-    }
-
-    /// The 容缺后补 commitment a certificate was issued under, if any: `open`, `fulfilled`, or
-    /// `missed` (the certificate is flagged).
-    pub async fn certificate_commitment(
-        &self,
-        caller: &Identity,
-        serial: &str,
-    ) -> Result<Option<CommitmentRecord>, ServiceError> {
-        require(
-            caller,
-            &[Role::Issuer, Role::Admin, Role::Auditor],
-            "read certificates",
-        )?;
-        known_serial(serial)?;
-        Ok(self.registry().commitment(serial).await?)
+            .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))?;
+        let commitment = self.registry().commitment(serial).await?;
+        Ok((record, commitment))
     }
 
     /// The archived PDF, byte for byte as issued.
