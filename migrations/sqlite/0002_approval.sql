@@ -1,6 +1,7 @@
 -- Issue 6: issuance requests with parallel department sign-off, committed time limits,
 -- 容缺后补 commitments, the dishonesty list, the results feed and its webhook subscribers.
 -- Times are Unix milliseconds (UTC); dates are the bureau's calendar days, YYYY-MM-DD.
+-- Portable SQL: migrations/postgres/0003_approval.sql is a link to this file.
 
 CREATE TABLE requests (
     id TEXT PRIMARY KEY,
