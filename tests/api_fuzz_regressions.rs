@@ -50,67 +50,8 @@ const PERMIT_BLANK: &[u8] =
 const PERMIT_EXAMPLE: &[u8] =
     include_bytes!("../templates/construction-planning-permit/example.json");
 
-/// The target's `ROUTES`, in its order (the request routes appended, so bytes 0–28 mean what
-/// they meant when the A1 inputs were saved).
-const ROUTES: &[(&str, &str)] = &[
-    ("POST", "/api/v1/templates"),
-    ("GET", "/api/v1/templates"),
-    ("POST", "/api/v1/templates/{}/versions/{}/approve"),
-    ("GET", "/api/v1/templates/{}/versions/{}/template.pdf"),
-    ("POST", "/api/v1/certificates"),
-    ("GET", "/api/v1/certificates"),
-    ("GET", "/api/v1/certificates/{}"),
-    ("GET", "/api/v1/certificates/{}/pdf"),
-    ("POST", "/api/v1/certificates/{}/revoke"),
-    ("GET", "/api/v1/audit"),
-    ("GET", "/api/v1/audit/verify"),
-    ("POST", "/api/v1/tokens"),
-    ("GET", "/api/v1/tokens"),
-    ("POST", "/api/v1/tokens/{}/revoke"),
-    ("GET", "/api/v1/seal/certificate"),
-    ("POST", "/api/v1/verify"),
-    ("GET", "/verify"),
-    ("GET", "/verify/{}"),
-    ("GET", "/static/{}"),
-    ("GET", "/healthz"),
-    ("GET", "/metrics"),
-    ("GET", "/api/v1/openapi.json"),
-    ("GET", "{}"),
-    ("POST", "{}"),
-    ("PUT", "{}"),
-    ("DELETE", "{}"),
-    ("HEAD", "{}"),
-    ("OPTIONS", "{}"),
-    ("PATCH", "{}"),
-    ("POST", "/api/v1/requests"),
-    ("GET", "/api/v1/requests"),
-    ("GET", "/api/v1/requests/{}"),
-    ("POST", "/api/v1/requests/{}/sign-off"),
-    ("POST", "/api/v1/requests/{}/seal"),
-    ("POST", "/api/v1/requests/{}/materials"),
-    ("GET", "/api/v1/calendar"),
-    ("PUT", "/api/v1/calendar/{}"),
-    ("GET", "/api/v1/blacklist"),
-    ("POST", "/api/v1/blacklist"),
-    ("POST", "/api/v1/blacklist/{}/remove"),
-    ("GET", "/api/v1/applicants/{}"),
-    ("GET", "/api/v1/reports/efficiency"),
-];
-
-/// Separates the requests of one input.
-const NEXT: &[u8] = b"\n#NEXT#\n";
-
-/// The target's content types, by bits 3–5 of byte 1.
-const CONTENT_TYPES: [Option<&str>; 8] = [
-    None,
-    Some("application/json"),
-    Some("multipart/form-data; boundary=XFUZZ"),
-    Some("application/pdf"),
-    Some("application/octet-stream"),
-    Some("text/plain; charset=utf-8"),
-    Some("multipart/form-data"),
-    Some("application/json; charset=utf-8"),
-];
+// ROUTES, NEXT and CONTENT_TYPES: the fuzz target's own input layout.
+include!("../fuzz/api_layout.rs");
 
 struct World {
     runtime: Runtime,
