@@ -477,30 +477,7 @@ impl World {
                 (b"$B", self.listing.as_bytes()),
             ],
         );
-        let (path, query) = match target.iter().position(|&b| b == b'?') {
-            Some(at) => (&target[..at], Some(&target[at + 1..])),
-            None => (&target[..], None),
-        };
-        let mut uri = String::new();
-        if template == "{}" {
-            if path.first() != Some(&b'/') {
-                uri.push('/');
-            }
-            encode(&mut uri, path, b"");
-        } else {
-            let mut parameters = path.split(|&b| b == b'|');
-            let mut pieces = template.split("{}");
-            uri.push_str(pieces.next().unwrap_or_default());
-            for piece in pieces {
-                encode(&mut uri, parameters.next().unwrap_or_default(), b"");
-                uri.push_str(piece);
-            }
-        }
-        if let Some(query) = query {
-            uri.push('?');
-            encode(&mut uri, query, b"?");
-        }
-        uri
+        target_uri(template, &target)
     }
 
     /// Is it time to start over (the database has grown too big)?
@@ -518,36 +495,7 @@ impl World {
     }
 }
 
-/// `bytes` with every marker replaced.
-fn replace(bytes: &[u8], markers: &[(&[u8], &[u8])]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes;
-    'scan: while let Some((&first, tail)) = rest.split_first() {
-        if first == b'$' {
-            for (marker, with) in markers {
-                if let Some(after) = rest.strip_prefix(*marker) {
-                    out.extend_from_slice(with);
-                    rest = after;
-                    continue 'scan;
-                }
-            }
-        }
-        out.push(first);
-        rest = tail;
-    }
-    out
-}
 
-/// Appends `bytes` to `uri`, percent-encoding what may not appear raw in a path or query.
-fn encode(uri: &mut String, bytes: &[u8], also: &[u8]) {
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&b) || also.contains(&b) {
-            uri.push(char::from(b));
-        } else {
-            uri.push_str(&format!("%{b:02X}"));
-        }
-    }
-}
 
 fuzz_target!(|input: &[u8]| {
     let runtime = runtime();
