@@ -15,7 +15,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
-use common::service::{Database, Service, expect_error, shipped_template, token_id};
+use common::service::{
+    Database, Service, bureau_day, day_text, expect_error, shipped_template, token_id,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
@@ -45,22 +47,6 @@ const DAY_SECONDS: i64 = 86_400;
 /// China Standard Time, the bureau's offset.
 fn cst() -> UtcOffset {
     UtcOffset::from_hms(8, 0, 0).unwrap()
-}
-
-/// The bureau's day now, with its clock shifted by `days`.
-fn bureau_day(days: i64) -> Date {
-    (OffsetDateTime::now_utc() + Duration::days(days))
-        .to_offset(cst())
-        .date()
-}
-
-fn day_text(day: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        day.year(),
-        u8::from(day.month()),
-        day.day()
-    )
 }
 
 fn instant(text: &str) -> OffsetDateTime {

@@ -14,10 +14,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
-use common::service::{Database, Service, bundle_parts, expect_error};
+use common::service::{Database, Service, bundle_parts, bureau_day, day_text, expect_error};
 use common::webhooks::{Receiver, delivered_ids, subscribe};
 use serde_json::{Value, json};
-use time::{Date, Duration, OffsetDateTime, UtcOffset, Weekday};
+use time::{Date, Duration, Weekday};
 
 /// A permit needing two departments' sign-off, sealed as soon as both approve.
 const JOINT: &str = "joint-planning-permit";
@@ -26,21 +26,6 @@ const HOUSING: &str = "住房和城乡建设局";
 const ECOLOGY: &str = "生态环境分局";
 const FOOD: &str = "food-business-licence";
 const BARRED_CODE: &str = "91410700MA9H2DRW9H";
-
-fn beijing_today() -> Date {
-    OffsetDateTime::now_utc()
-        .to_offset(UtcOffset::from_hms(8, 0, 0).unwrap())
-        .date()
-}
-
-fn day(date: Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day()
-    )
-}
 
 /// The joint permit: the shipped construction permit with a second department and an automatic
 /// seal, uploaded by its department and approved.
@@ -169,7 +154,7 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
     subscribe(&service, &admin, &receiver, "/supervision", json!({}));
 
     // A holiday calendar: the next two weekdays are off.
-    let today = beijing_today();
+    let today = bureau_day(0);
     let holidays: Vec<Date> = (1..10)
         .map(|n| today + Duration::days(n))
         .filter(|d| !matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday))
@@ -178,7 +163,7 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
     for holiday in &holidays {
         let set = service.request(
             reqwest::Method::PUT,
-            &format!("/api/v1/calendar/{}", day(*holiday)),
+            &format!("/api/v1/calendar/{}", day_text(*holiday)),
             Some(&admin),
         );
         let set = set
@@ -202,7 +187,7 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
     // 24:00 China Standard Time is 16:00 UTC the same day.
     assert_eq!(
         a["deadline"],
-        format!("{}T16:00:00Z", day(due)),
+        format!("{}T16:00:00Z", day_text(due)),
         "the deadline is the end of the 10th working day after today, holidays off"
     );
     let service_arc = Arc::new(service);
@@ -240,7 +225,7 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
             "template": FOOD,
             "data": Service::example_data(FOOD),
             "missing_materials": ["从业人员健康证明"],
-            "commitment": { "signatory": "王建国", "signed_on": day(today), "reference": "XC-001" },
+            "commitment": { "signatory": "王建国", "signed_on": day_text(today), "reference": "XC-001" },
         }),
     );
     let b_id = b["id"].as_str().unwrap().to_string();
@@ -271,7 +256,7 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
             "template": FOOD,
             "data": barred,
             "missing_materials": ["从业人员健康证明"],
-            "commitment": { "signatory": "李四", "signed_on": day(today) },
+            "commitment": { "signatory": "李四", "signed_on": day_text(today) },
         }),
     );
     let refusal = expect_error(refused, 409, "request.applicant_barred");
@@ -344,8 +329,8 @@ fn the_report_the_feed_and_the_receiver_agree_with_what_happened() {
         .get(
             &format!(
                 "/api/v1/reports/efficiency?from={}&until={}",
-                day(today - Duration::days(1)),
-                day(today + Duration::days(1))
+                day_text(today - Duration::days(1)),
+                day_text(today + Duration::days(1))
             ),
             Some(&auditor),
         )

@@ -440,6 +440,24 @@ impl Drop for Service {
     }
 }
 
+/// The bureau's day (China Standard Time) now, with its clock shifted by `days`.
+pub fn bureau_day(days: i64) -> time::Date {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("UTC+8");
+    (time::OffsetDateTime::now_utc() + time::Duration::days(days))
+        .to_offset(offset)
+        .date()
+}
+
+/// A day as the API writes it, YYYY-MM-DD.
+pub fn day_text(day: time::Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
 /// A bundle folder under `templates/`.
 pub fn shipped_template(name: &str) -> PathBuf {
     repo_root().join("templates").join(name)
