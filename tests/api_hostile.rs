@@ -305,6 +305,125 @@ fn hostile_json_bodies_are_refused_in_the_one_shape() {
         let response = service.post_json("/api/v1/tokens", Some(&admin), &body);
         expect_error(response, 422, "token.invalid");
     }
+
+    // Issuance requests: lists that would cost per element, and fields of the wrong shape.
+    let commitment = json!({ "signatory": "王建国", "signed_on": "2026-11-26" });
+    let open = |missing: Value, commitment: Value| {
+        json!({ "template": TEMPLATE, "data": example, "missing_materials": missing,
+                "commitment": commitment })
+    };
+    // As many as fit in the 1 MiB JSON limit.
+    let many_names: Vec<String> = (0..50_000).map(|n| format!("材料{n}")).collect();
+    let request_cases: Vec<(&str, Value, u16, &str)> = vec![
+        (
+            "50,000 distinct missing materials",
+            open(json!(many_names), commitment.clone()),
+            422,
+            "request.invalid_materials",
+        ),
+        (
+            "30,000 copies of one material",
+            open(json!(vec!["从业人员健康证明"; 30_000]), commitment.clone()),
+            422,
+            "request.invalid_materials",
+        ),
+        (
+            "a material that is not secondary",
+            open(json!(["营业执照"]), commitment.clone()),
+            422,
+            "request.invalid_materials",
+        ),
+        (
+            "a commitment with an unknown key",
+            open(
+                json!(["从业人员健康证明"]),
+                json!({ "signatory": "王", "signed_on": "2026-11-26", "x": 1 }),
+            ),
+            422,
+            "request.invalid",
+        ),
+        (
+            "a commitment dated 2026-02-30",
+            open(
+                json!(["从业人员健康证明"]),
+                json!({ "signatory": "王", "signed_on": "2026-02-30" }),
+            ),
+            422,
+            "request.invalid_materials",
+        ),
+        (
+            "a signatory of 10,000 characters",
+            open(
+                json!(["从业人员健康证明"]),
+                json!({ "signatory": "王".repeat(10_000), "signed_on": "2026-11-26" }),
+            ),
+            422,
+            "request.invalid_materials",
+        ),
+        (
+            "missing materials as a string",
+            open(json!("从业人员健康证明"), commitment.clone()),
+            422,
+            "request.invalid",
+        ),
+    ];
+    for (what, body, status, code) in request_cases {
+        let response = service.post_json("/api/v1/requests", Some(&issuer), &body);
+        let error = expect_error(response, status, code);
+        assert!(
+            error["problems"].as_array().map_or(0, Vec::len) <= 2,
+            "{what}: one refusal, not a problem per element: {}",
+            error.to_string().len()
+        );
+    }
+    let ready: Value = service
+        .post_json(
+            "/api/v1/requests",
+            Some(&issuer),
+            &json!({ "template": TEMPLATE, "data": example }),
+        )
+        .json()
+        .unwrap();
+    let materials = format!(
+        "/api/v1/requests/{}/materials",
+        ready["id"].as_str().unwrap()
+    );
+    for body in [
+        json!({ "materials": many_names }),
+        json!({ "materials": [] }),
+        json!({ "materials": ["从业人员健康证明"] }),
+    ] {
+        let response = service.post_json(&materials, Some(&issuer), &body);
+        expect_error(response, 422, "request.invalid_materials");
+    }
+    for (day, body, code) in [
+        (
+            "2026-13-01",
+            json!({ "kind": "holiday" }),
+            "calendar.invalid_day",
+        ),
+        (
+            "2026-10-01",
+            json!({ "kind": "weekend" }),
+            "calendar.invalid_kind",
+        ),
+        (
+            "2026-10-01",
+            json!({ "kind": "holiday", "name": "节".repeat(1000) }),
+            "calendar.invalid_name",
+        ),
+    ] {
+        let response = service
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/calendar/{day}"),
+                Some(&admin),
+            )
+            .json(&body)
+            .send()
+            .unwrap();
+        expect_error(response, 422, code);
+    }
     service.assert_healthy();
 }
 

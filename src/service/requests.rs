@@ -17,7 +17,7 @@ use crate::registry::{
 };
 use crate::template::Problem;
 use crate::template::data::MAX_DATA_BYTES;
-use crate::template::manifest::SealAfterSignOff;
+use crate::template::manifest::{MAX_SECONDARY_MATERIALS, SealAfterSignOff};
 
 /// Longest comment on a sign-off, or reason for a rejection.
 const MAX_COMMENT_CHARS: usize = 1000;
@@ -650,6 +650,17 @@ pub(super) fn request_payload(
 
 /// Missing materials must be the template's secondary ones, and need a signed commitment.
 fn check_materials(new: &NewRequest, secondary: &[String]) -> Result<(), ServiceError> {
+    // Checked one by one below (each against the earlier ones): bounded first, so a body of
+    // 100,000 names costs one refusal, not 10^10 comparisons and a problem each.
+    if new.missing_materials.len() > MAX_SECONDARY_MATERIALS {
+        return Err(ServiceError::invalid(
+            "request.invalid_materials",
+            format!(
+                "missing_materials names {} materials; a template has at most {MAX_SECONDARY_MATERIALS}",
+                new.missing_materials.len()
+            ),
+        ));
+    }
     let mut problems = Vec::new();
     for (index, material) in new.missing_materials.iter().enumerate() {
         if !secondary.contains(material) {
