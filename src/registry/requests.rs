@@ -268,6 +268,9 @@ impl BlacklistEntry {
     }
 }
 
+/// Requests whose sign-offs one query fetches (bound parameters, far under either limit).
+const SIGN_OFF_LOOKUP: usize = 500;
+
 macro_rules! request_columns {
     () => {
         "id, status, template_id, template_version, template_title, department, seal_mode, data, \
@@ -357,13 +360,43 @@ impl Registry {
         .bind(query.offset)
         .fetch_all(&self.read)
         .await?;
-        let mut records = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut record = request_record(row)?;
-            record.sign_offs = self.sign_offs(&record.id).await?;
-            records.push(record);
+        let mut records: Vec<RequestRecord> =
+            rows.iter().map(request_record).collect::<Result<_>>()?;
+        // One query for the page's sign-offs, not one per request.
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let mut decisions = self.sign_offs_of(&ids).await?;
+        for record in &mut records {
+            record.sign_offs = decisions.remove(&record.id).unwrap_or_default();
         }
         Ok(records)
+    }
+
+    /// The sign-offs of `ids`, by request, each list in department order.
+    async fn sign_offs_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<SignOff>>> {
+        let mut found: std::collections::HashMap<String, Vec<SignOff>> =
+            std::collections::HashMap::new();
+        for chunk in ids.chunks(SIGN_OFF_LOOKUP) {
+            // Only numbered placeholders are written into the text; the ids are bound.
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT department, decision, reviewer, reviewer_token, comment, decided_at_ms, \
+                 request_id FROM sign_offs WHERE request_id IN ({}) \
+                 ORDER BY request_id, department",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.read).await? {
+                let id: String = row.try_get(6)?;
+                found.entry(id).or_default().push(sign_off(&row)?);
+            }
+        }
+        Ok(found)
     }
 
     /// Records one department's decision. A rejection closes the request; the last approval
@@ -754,8 +787,8 @@ impl Registry {
             });
         }
         let decisions = sqlx::query(
-            "SELECT s.request_id, s.department, s.decision, s.reviewer, s.reviewer_token, \
-             s.comment, s.decided_at_ms FROM sign_offs s JOIN requests r ON r.id = s.request_id \
+            "SELECT s.department, s.decision, s.reviewer, s.reviewer_token, s.comment, \
+             s.decided_at_ms, s.request_id FROM sign_offs s JOIN requests r ON r.id = s.request_id \
              WHERE r.opened_at_ms >= $1 AND r.opened_at_ms < $2",
         )
         .bind(from_ms)
@@ -768,17 +801,9 @@ impl Registry {
             .map(|(at, request)| (request.id.clone(), at))
             .collect();
         for row in &decisions {
-            let id: String = row.try_get(0)?;
-            let decision = SignOff {
-                department: row.try_get(1)?,
-                decision: Decision::parse(&row.try_get::<String, _>(2)?)?,
-                reviewer: row.try_get(3)?,
-                reviewer_token: row.try_get(4)?,
-                comment: row.try_get(5)?,
-                decided_at_ms: row.try_get(6)?,
-            };
+            let id: String = row.try_get(6)?;
             if let Some(request) = index.get(&id).and_then(|&at| report.get_mut(at)) {
-                request.sign_offs.push(decision);
+                request.sign_offs.push(sign_off(row)?);
             }
         }
         Ok(report)
