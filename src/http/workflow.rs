@@ -293,9 +293,6 @@ pub struct ReportQuery {
     format: Option<String>,
 }
 
-/// Days a report covers when the query names no range.
-const DEFAULT_REPORT_DAYS: i64 = 30;
-
 pub async fn efficiency_report(
     State(state): State<AppState>,
     Caller(caller): Caller,
@@ -309,16 +306,12 @@ pub async fn efficiency_report(
             )
         })
     };
-    let until = match &query.until {
-        Some(text) => day(text, "until")?,
-        None => state.bureau.now().date(),
-    };
-    let from = match &query.from {
-        Some(text) => day(text, "from")?,
-        None => until
-            .checked_sub(time::Duration::days(DEFAULT_REPORT_DAYS - 1))
-            .unwrap_or(until),
-    };
+    let until = query
+        .until
+        .as_deref()
+        .map(|t| day(t, "until"))
+        .transpose()?;
+    let from = query.from.as_deref().map(|t| day(t, "from")).transpose()?;
     let csv = match query.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
@@ -329,7 +322,7 @@ pub async fn efficiency_report(
             ));
         }
     };
-    let report = state.bureau.efficiency_report(&caller, from, until).await?;
+    let (from, until, report) = state.bureau.efficiency_report(&caller, from, until).await?;
     if !csv {
         return Ok(Json(serde_json::json!({
             "from": format_day(from),

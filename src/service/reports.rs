@@ -7,22 +7,31 @@ use crate::approval::report::{
 };
 use crate::registry::{Decision, ReportRow, RequestStatus, Role};
 
+/// Days a report covers when the query names no range.
+const DEFAULT_RANGE_DAYS: i64 = 30;
 /// Widest range one report covers: a few years of requests.
 const MAX_RANGE_DAYS: i64 = 366 * 3;
 
 impl Bureau {
-    /// The report over requests opened from `from` to `until` (bureau days, both included).
+    /// The report over requests opened from `from` to `until` (bureau days, both included;
+    /// by default the last 30 days up to today), with the range it covers.
     pub async fn efficiency_report(
         &self,
         caller: &Identity,
-        from: time::Date,
-        until: time::Date,
-    ) -> Result<EfficiencyReport, ServiceError> {
+        from: Option<time::Date>,
+        until: Option<time::Date>,
+    ) -> Result<(time::Date, time::Date, EfficiencyReport), ServiceError> {
         require(
             caller,
             &[Role::Admin, Role::Auditor],
             "read the efficiency report",
         )?;
+        let until = until.unwrap_or_else(|| self.now().date());
+        let from = from.unwrap_or_else(|| {
+            until
+                .checked_sub(time::Duration::days(DEFAULT_RANGE_DAYS - 1))
+                .unwrap_or(until)
+        });
         if until < from || (until - from).whole_days() > MAX_RANGE_DAYS {
             return Err(ServiceError::invalid(
                 "report.invalid_range",
@@ -40,7 +49,7 @@ impl Bureau {
         let (from_ms, until_ms) = (start(from), start(end_day));
         let rows = self.registry().report_rows(from_ms, until_ms).await?;
         let facts: Vec<RequestFacts> = rows.iter().map(facts).collect();
-        Ok(efficiency(&facts, self.now_ms()))
+        Ok((from, until, efficiency(&facts, self.now_ms())))
     }
 }
 
