@@ -451,6 +451,20 @@ fn hostile_uploads_are_refused_in_the_one_shape() {
             body,
         )
     };
+    // Refused before its body is read: the answer says the connection closes, so a client
+    // that pools connections does not send its next request into a closed socket.
+    let reviewer = service.token("reviewer", Some(DEPARTMENT), "审查");
+    let refused = upload(&reviewer, &bundle);
+    assert_eq!(
+        refused
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close"),
+        "{:?}",
+        refused.headers()
+    );
+    expect_error(refused, 403, "auth.forbidden");
     let raw = |content_type: Option<&str>, body: Vec<u8>| {
         post_raw(
             &service,

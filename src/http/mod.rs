@@ -258,7 +258,16 @@ async fn request_context(mut request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let carries_body = carries_body(request.headers());
     let mut response = next.run(request).await;
+    // A refusal may come before the body is read (wrong role, too large). hyper then closes
+    // the connection without saying so, and a client that pools it sends its next request into
+    // a closed socket. Saying `Connection: close` keeps it from reusing the connection.
+    if carries_body && response.status().is_client_error() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     let status = response.status();
     let pending = response.extensions_mut().remove::<PendingError>();
     let is_html = response
@@ -286,6 +295,15 @@ async fn request_context(mut request: Request, next: Next) -> Response {
         .increment(1);
     tracing::info!(request_id = %id, %method, %route, status = status.as_u16(), ms = elapsed.as_millis() as u64, "request");
     response
+}
+
+/// Whether a request comes with a body (a non-zero `Content-Length`, or chunked).
+fn carries_body(headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|length| length.trim() != "0")
 }
 
 async fn with_request_id(response: Response, mut body: ErrorBody, id: &str) -> Response {
