@@ -124,6 +124,7 @@ fn issue(subject: &SealSubject, days: u32, now: OffsetDateTime) -> anyhow::Resul
         &root_key,
         &seal_validity,
         &random_serial(&rng)?,
+        None,
     )?;
     Ok(Issued {
         root_key,

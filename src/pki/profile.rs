@@ -1,7 +1,7 @@
 //! The certificate profiles of the seal: its root CA and the seal certificate the root issues.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, DnValue,
+    BasicConstraints, CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData,
     SerialNumber, SigningKey,
 };
@@ -160,6 +160,7 @@ pub fn issue_seal_certificate(
     root_key: &impl SigningKey,
     validity: &Validity,
     serial: &Serial,
+    crl_url: Option<&str>,
 ) -> Result<Vec<u8>, PkiError> {
     check_within_root(root_certificate, validity)?;
     let mut params = base_params(validity, serial);
@@ -168,6 +169,12 @@ pub fn issue_seal_certificate(
         subject.credit_code.as_ref(),
         &subject.seal_name,
     );
+    if let Some(url) = crl_url {
+        // RFC 5280 §4.2.1.13: where relying parties fetch the root's CRL for this certificate.
+        params.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec![check_crl_url(url)?.to_owned()],
+        }];
+    }
     params.is_ca = IsCa::ExplicitNoCa;
     params.key_usages = vec![
         KeyUsagePurpose::DigitalSignature,
@@ -185,6 +192,31 @@ pub fn issue_seal_certificate(
         .signed_by(seal_key, &issuer)
         .map_err(issuance_error)?;
     Ok(certificate.der().to_vec())
+}
+
+/// Longest CRL distribution point URL accepted; real ones are a few dozen characters.
+const MAX_CRL_URL_LEN: usize = 512;
+
+/// A CRL URL relying parties can fetch: absolute http(s), printable ASCII (an IA5String).
+fn check_crl_url(url: &str) -> Result<&str, PkiError> {
+    let invalid = |reason: &str| PkiError::InvalidName {
+        field: "CRL distribution point",
+        reason: format!("{reason}: {:?}", url.chars().take(80).collect::<String>()),
+    };
+    if url.len() > MAX_CRL_URL_LEN {
+        return Err(invalid("longer than 512 characters"));
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid("not printable ASCII without spaces"));
+    }
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| invalid("not an http:// or https:// URL"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(invalid("no host"));
+    }
+    Ok(url)
 }
 
 /// The root's common name for `organization`.
@@ -306,6 +338,7 @@ mod tests {
             &root_key,
             &validity(1095),
             &Serial::from_random_bytes([7; 16]),
+            Some("http://seal.example.gov.cn/crl/root.crl"),
         )
         .unwrap()
     }
@@ -354,15 +387,31 @@ mod tests {
         assert_eq!(extended.value.other[0].to_id_string(), "1.3.6.1.5.5.7.3.36");
         let basic = certificate.basic_constraints().unwrap().unwrap();
         assert!(basic.critical && !basic.value.ca);
+        let mut crl_urls = Vec::new();
         for extension in certificate.extensions() {
             assert!(!matches!(
                 extension.parsed_extension(),
-                ParsedExtension::AuthorityInfoAccess(_) | ParsedExtension::CRLDistributionPoints(_)
+                ParsedExtension::AuthorityInfoAccess(_)
             ));
+            if let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() {
+                assert!(!extension.critical);
+                crl_urls.push(format!("{:?}", points.points));
+            }
         }
+        assert_eq!(crl_urls.len(), 1);
+        assert!(crl_urls[0].contains("http://seal.example.gov.cn/crl/root.crl"));
         let subject = certificate.subject().to_string();
         assert!(subject.contains("91350100M000100Y43"), "{subject}");
         assert!(subject.contains("测试专用章"), "{subject}");
+    }
+
+    #[test]
+    fn crl_urls_are_checked() {
+        assert!(check_crl_url("https://zwfw.example.gov.cn/crl/seal-root.crl").is_ok());
+        for bad in ["ftp://x/y", "http://", "http:///x", "http://a b", "http://例子", "x"] {
+            assert!(check_crl_url(bad).is_err(), "{bad}");
+        }
+        assert!(check_crl_url(&format!("http://h/{}", "a".repeat(600))).is_err());
     }
 
     #[test]
@@ -378,6 +427,7 @@ mod tests {
             &root_key,
             &validity(11),
             &serial,
+            None,
         )
         .unwrap_err();
         assert!(matches!(error, PkiError::InvalidValidity(_)), "{error}");
