@@ -7,8 +7,8 @@ mod profile;
 
 pub use credit_code::CreditCode;
 pub use profile::{
-    ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, issue_root_certificate,
-    issue_seal_certificate, root_common_name,
+    ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
+    issue_seal_certificate, root_common_name, root_key_identifier_hex,
 };
 
 /// Why a certificate could not be issued. Messages name the offending input, never key material.

@@ -150,9 +150,9 @@ pub fn issue_root_certificate(
 /// Profile (ETSI EN 319 412-3 §4 for a legal person's seal): C=CN, O, organizationIdentifier,
 /// CN = seal name; keyUsage digitalSignature and nonRepudiation (critical; pyHanko wants the
 /// latter); extendedKeyUsage emailProtection and documentSigning (RFC 9336; NSS refuses
-/// documentSigning alone); basicConstraints cA false; SKI and AKI. No AIA and no CRL
-/// distribution point: nothing answers at such an address yet, and an unreachable OCSP URL makes
-/// pdfsig distrust the signature.
+/// documentSigning alone); basicConstraints cA false; SKI and AKI; a CRL distribution point when
+/// `crl_url` is given ([`crl_url`] builds the service's). No AIA: no OCSP responder answers, and
+/// an unreachable OCSP URL makes pdfsig distrust the signature.
 pub fn issue_seal_certificate(
     seal_key: &impl PublicKeyData,
     subject: &SealSubject,
@@ -192,6 +192,43 @@ pub fn issue_seal_certificate(
         .signed_by(seal_key, &issuer)
         .map_err(issuance_error)?;
     Ok(certificate.der().to_vec())
+}
+
+/// Where the service publishes the CRL of `root_certificate`: `{base}/crl/{SKI}.crl`, the root's
+/// subject key identifier in lowercase hex. `base` is the service's origin, e.g.
+/// `https://zwfw.example.gov.cn`; a trailing slash is ignored.
+pub fn crl_url(base: &str, root_certificate: &[u8]) -> Result<String, PkiError> {
+    let url = format!(
+        "{}/crl/{}.crl",
+        base.trim_end_matches('/'),
+        root_key_identifier_hex(root_certificate)?
+    );
+    check_crl_url(&url)?;
+    Ok(url)
+}
+
+/// The root's subject key identifier in lowercase hex: the name its CRL is published under.
+pub fn root_key_identifier_hex(root_certificate: &[u8]) -> Result<String, PkiError> {
+    use std::fmt::Write;
+    use x509_parser::extensions::ParsedExtension;
+
+    let (_, root) = x509_parser::parse_x509_certificate(root_certificate).map_err(|error| {
+        PkiError::Issuance(format!("cannot parse the root certificate: {error}"))
+    })?;
+    let identifier = root
+        .extensions()
+        .iter()
+        .find_map(|extension| match extension.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(identifier) => Some(identifier.0),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            PkiError::Issuance("the root certificate has no subject key identifier".to_owned())
+        })?;
+    Ok(identifier.iter().fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    }))
 }
 
 /// Longest CRL distribution point URL accepted; real ones are a few dozen characters.
@@ -406,9 +443,39 @@ mod tests {
     }
 
     #[test]
+    fn crl_url_names_the_root_by_its_key_identifier() {
+        let root_key = KeyPair::generate().unwrap();
+        let root = issue_root_certificate(
+            &root_key,
+            "测试机关",
+            &validity(10),
+            &Serial::from_random_bytes([1; 16]),
+        )
+        .unwrap();
+        let url = crl_url("https://zwfw.example.gov.cn/", &root).unwrap();
+        let hex = url
+            .strip_prefix("https://zwfw.example.gov.cn/crl/")
+            .and_then(|rest| rest.strip_suffix(".crl"))
+            .unwrap();
+        assert_eq!(hex.len(), 40, "{url}");
+        assert!(
+            hex.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert!(crl_url("not a url", &root).is_err());
+    }
+
+    #[test]
     fn crl_urls_are_checked() {
         assert!(check_crl_url("https://zwfw.example.gov.cn/crl/seal-root.crl").is_ok());
-        for bad in ["ftp://x/y", "http://", "http:///x", "http://a b", "http://例子", "x"] {
+        for bad in [
+            "ftp://x/y",
+            "http://",
+            "http:///x",
+            "http://a b",
+            "http://例子",
+            "x",
+        ] {
             assert!(check_crl_url(bad).is_err(), "{bad}");
         }
         assert!(check_crl_url(&format!("http://h/{}", "a".repeat(600))).is_err());
