@@ -349,7 +349,7 @@ fn a_key_that_does_not_match_the_certificate_is_refused() {
 }
 
 /// The signature verifies under the seal certificate's public key, as a CMS verifier would check.
-fn assert_signature_verifies(signer: &KeyFileSigner) {
+fn assert_signature_verifies(signer: &dyn Signer) {
     let message = b"\x31\x03signed attributes stand-in";
     let signature = signer.sign(message).unwrap();
     let (_, certificate) =

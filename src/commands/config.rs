@@ -43,6 +43,10 @@ pub struct SealSection {
     pub keys: Option<PathBuf>,
     /// The bureau's seal artwork (PNG with transparency).
     pub image: Option<PathBuf>,
+    /// A file holding the key file's passphrase (mode 0600).
+    pub passphrase_file: Option<PathBuf>,
+    /// A file holding the PKCS#11 token's user PIN (mode 0600).
+    pub pin_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +103,8 @@ pub struct Settings {
     pub base_url: Option<String>,
     pub seal_keys: Option<PathBuf>,
     pub seal_image: Option<PathBuf>,
+    /// Where the seal's passphrase or PIN comes from.
+    pub seal_secrets: oneseal::seal::SecretSources,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub http: oneseal::http::HttpSettings,
     pub verification_timeout: Duration,
@@ -201,6 +207,14 @@ impl Settings {
             seal_image: env("ONESEAL_SEAL_IMAGE")
                 .map(PathBuf::from)
                 .or(file.seal.image),
+            seal_secrets: {
+                let from_env = oneseal::seal::SecretSources::from_env();
+                oneseal::seal::SecretSources {
+                    passphrase_file: from_env.passphrase_file.or(file.seal.passphrase_file),
+                    pin_file: from_env.pin_file.or(file.seal.pin_file),
+                    prompt: from_env.prompt,
+                }
+            },
             tls,
             http,
             verification_timeout: Duration::from_secs(

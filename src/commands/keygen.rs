@@ -1,4 +1,5 @@
-//! `oneseal keygen`: create a root CA, the seal certificate it issues, and both keys, as files.
+//! `oneseal keygen`: create the seal's key (in a file or inside a PKCS#11 token) and the seal
+//! certificate, issued by a new root CA or by an existing one (`--ca`, for rotation).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -6,30 +7,36 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use der::pem::LineEnding;
 use oneseal::pki::{
-    CreditCode, SealSubject, Serial, Validity, issue_root_certificate, issue_seal_certificate,
+    CreditCode, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
+    issue_seal_certificate,
 };
 use oneseal::seal::{
-    CHAIN_FILE, GeneratedKey, KEY_FILE, PASSPHRASE_VARIABLE, SealError, passphrase_from_env,
+    CHAIN_FILE, KEY_FILE, SealError, SecretSources, SoftwareKey, TOKEN_FILE, TokenKey,
+    TokenPublicKey, generate_in_token, write_token_file,
 };
+use rcgen::PublicKeyData;
 use ring::rand::{SecureRandom, SystemRandom};
 use time::{Duration, OffsetDateTime};
 
 const DEFAULT_ORGANIZATION: &str = "新乡经济技术开发区行政审批局";
 const DEFAULT_SEAL_NAME: &str = "新乡经济技术开发区行政审批局行政审批专用章";
 /// The root CA certificate: the trust anchor verifiers are given.
-const ROOT_CERTIFICATE_FILE: &str = "root-ca.pem";
-/// The root CA's private key, needed only to issue seal certificates.
-const ROOT_KEY_FILE: &str = "root-ca-key.pem";
+pub const ROOT_CERTIFICATE_FILE: &str = "root-ca.pem";
+/// The root CA's private key, needed only to issue seal certificates and CRLs.
+pub const ROOT_KEY_FILE: &str = "root-ca-key.pem";
 /// The root lives at least this long (ten years), and never less than the seal certificate.
 const ROOT_MINIMUM_DAYS: u32 = 3650;
 
 /// Arguments of `oneseal keygen`.
 ///
-/// Private keys are encrypted (PKCS#8 PBES2) with ONESEAL_KEY_PASSPHRASE when it is set.
+/// New private key files are encrypted (PKCS#8 PBES2) with the passphrase from the file named by
+/// ONESEAL_KEY_PASSPHRASE_FILE, from ONESEAL_KEY_PASSPHRASE, or asked at the terminal. A token's
+/// PIN comes from ONESEAL_PKCS11_PIN_FILE, ONESEAL_PKCS11_PIN or the terminal.
 #[derive(clap::Args)]
 pub struct KeygenArgs {
-    /// Directory to write root-ca.pem, root-ca-key.pem, seal-cert.pem and seal-key.pem into;
-    /// created if missing. Existing files are never overwritten.
+    /// Directory to write the seal's files into (seal-cert.pem, and seal-key.pem or
+    /// seal-pkcs11.toml; root-ca.pem and root-ca-key.pem too without --ca); created if missing.
+    /// Existing files are never overwritten.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
     /// Organization (O) named by both certificates.
@@ -41,13 +48,33 @@ pub struct KeygenArgs {
     /// Unified social credit code (GB 32100-2015, 18 characters) for organizationIdentifier.
     #[arg(long, value_name = "CODE")]
     credit_code: Option<String>,
-    /// Days the seal certificate is valid (the root: at least 3650, and at least this).
+    /// Days the seal certificate is valid (a new root: at least 3650, and at least this).
     #[arg(long, value_name = "N", default_value_t = 1095,
           value_parser = clap::value_parser!(u32).range(1..=36500))]
     days: u32,
+    /// Issue the seal certificate from the root CA kept in DIR (root-ca.pem, root-ca-key.pem)
+    /// instead of creating a new root: how a rotated seal stays under the same trust anchor.
+    #[arg(long, value_name = "DIR")]
+    ca: Option<PathBuf>,
+    /// The service's public origin (e.g. https://zwfw.example.gov.cn): the seal certificate then
+    /// names the CRL the service publishes at URL/crl/<root key id>.crl.
+    #[arg(long, value_name = "URL")]
+    crl_base_url: Option<String>,
+    /// Generate the seal key inside a PKCS#11 token (it never leaves it) instead of a key file.
+    #[arg(long, requires_all = ["module", "token"])]
+    pkcs11: bool,
+    /// The token vendor's PKCS#11 library (with --pkcs11).
+    #[arg(long, value_name = "PATH", requires = "pkcs11")]
+    module: Option<PathBuf>,
+    /// The token's label (with --pkcs11).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11")]
+    token: Option<String>,
+    /// The new key's label inside the token (with --pkcs11; default oneseal-seal-DATE-RANDOM).
+    #[arg(long, value_name = "LABEL", requires = "pkcs11")]
+    key_label: Option<String>,
 }
 
-/// Issues the root and seal certificates and writes the four files, or writes nothing.
+/// Issues the seal certificate (and a root, unless `--ca`), and writes the files, or nothing.
 pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
     let credit_code = args
         .credit_code
@@ -55,143 +82,308 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         .map(CreditCode::parse)
         .transpose()?;
     let subject = SealSubject::new(&args.org, &args.seal_name, credit_code)?;
-    let passphrase = passphrase_from_env();
-    let passphrase = passphrase.as_ref().map(|bytes| bytes.as_slice());
-    let (paths, validity) = create_key_directory(&args.out, &subject, args.days, passphrase)?;
-    report(&paths, &subject, &validity, passphrase.is_some());
+    let secrets = SecretSources::from_env();
+    let now = OffsetDateTime::now_utc();
+    let root = match &args.ca {
+        Some(dir) => Root::load(dir, &secrets)?,
+        None => Root::create(&subject, args.days, now)?,
+    };
+    let seal_key = match token_key(&args, now)? {
+        Some(location) => {
+            let pin = secrets.pin(&location.token)?;
+            let public = generate_in_token(&location, &pin)
+                .with_context(|| format!("cannot generate the seal key in {location}"))?;
+            NewSealKey::Token(location, public)
+        }
+        None => NewSealKey::File(SoftwareKey::generate()?),
+    };
+    let passphrase = if seal_key.needs_passphrase() || args.ca.is_none() {
+        new_passphrase(&secrets)?
+    } else {
+        None
+    };
+    let plan = SealPlan {
+        subject: &subject,
+        days: args.days,
+        crl_base_url: args.crl_base_url.as_deref(),
+        now,
+    };
+    let written = write_key_directory(
+        &args.out,
+        &root,
+        &seal_key,
+        &plan,
+        passphrase.as_ref().map(|p| p.as_slice()),
+    )?;
+    report(
+        &written,
+        &subject,
+        passphrase.is_some() || !seal_key.needs_passphrase(),
+    );
     Ok(())
+}
+
+/// What a new seal certificate says: its subject, how long it lasts, where its CRL is.
+pub struct SealPlan<'a> {
+    pub subject: &'a SealSubject,
+    pub days: u32,
+    pub crl_base_url: Option<&'a str>,
+    pub now: OffsetDateTime,
 }
 
 /// Writes a new root CA, the seal certificate it issues and both keys into `dir`, all or none;
 /// refuses when any of the files exists. `oneseal serve` uses it for its development seal.
 pub fn create_key_directory(
     dir: &Path,
-    subject: &SealSubject,
-    days: u32,
+    plan: &SealPlan<'_>,
     passphrase: Option<&[u8]>,
-) -> anyhow::Result<(OutputPaths, Validity)> {
-    let paths = OutputPaths::new(dir);
-    paths.refuse_existing()?;
-    let issued = issue(subject, days, OffsetDateTime::now_utc())?;
-    let root_pem = certificate_pem(&issued.root_certificate)?;
-    let chain_pem = format!("{}{root_pem}", certificate_pem(&issued.seal_certificate)?);
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    paths.write_all_or_nothing(|written| {
-        issued
-            .root_key
-            .write_pkcs8_pem(&paths.root_key, passphrase)?;
-        written.push(&paths.root_key);
-        issued
-            .seal_key
-            .write_pkcs8_pem(&paths.seal_key, passphrase)?;
-        written.push(&paths.seal_key);
-        write_new_public_file(&paths.root_certificate, root_pem.as_bytes())?;
-        written.push(&paths.root_certificate);
-        write_new_public_file(&paths.chain, chain_pem.as_bytes())
-    })?;
-    Ok((paths, issued.seal_validity))
+) -> anyhow::Result<Written> {
+    let root = Root::create(plan.subject, plan.days, plan.now)?;
+    let seal_key = NewSealKey::File(SoftwareKey::generate()?);
+    write_key_directory(dir, &root, &seal_key, plan, passphrase)
 }
 
-struct Issued {
-    root_key: GeneratedKey,
-    seal_key: GeneratedKey,
-    root_certificate: Vec<u8>,
-    seal_certificate: Vec<u8>,
-    seal_validity: Validity,
+/// The root CA that issues the seal certificate: new (its key to be written), or loaded.
+struct Root {
+    key: SoftwareKey,
+    certificate: Vec<u8>,
+    is_new: bool,
 }
 
-/// Generates both keys and issues both certificates, valid from an hour before `now` (slack for
-/// verifiers whose clocks run behind); the root lasts at least as long as the seal.
-fn issue(subject: &SealSubject, days: u32, now: OffsetDateTime) -> anyhow::Result<Issued> {
-    let rng = SystemRandom::new();
-    let not_before = now - Duration::hours(1);
-    let root_days = days.max(ROOT_MINIMUM_DAYS);
-    let root_validity = Validity::new(not_before, now + Duration::days(root_days.into()))?;
-    let seal_validity = Validity::new(not_before, now + Duration::days(days.into()))?;
+impl Root {
+    /// Generates a root valid from an hour before `now` (slack for verifiers whose clocks run
+    /// behind) for at least ten years and at least as long as the seal.
+    fn create(subject: &SealSubject, days: u32, now: OffsetDateTime) -> anyhow::Result<Root> {
+        let root_days = days.max(ROOT_MINIMUM_DAYS);
+        let validity = Validity::new(
+            now - Duration::hours(1),
+            now + Duration::days(root_days.into()),
+        )?;
+        let key = SoftwareKey::generate()?;
+        let certificate = issue_root_certificate(
+            &key,
+            subject.organization(),
+            &validity,
+            &random_serial(&SystemRandom::new())?,
+        )?;
+        Ok(Root {
+            key,
+            certificate,
+            is_new: true,
+        })
+    }
 
-    let root_key = GeneratedKey::generate()?;
-    let seal_key = GeneratedKey::generate()?;
-    let root_certificate = issue_root_certificate(
-        &root_key,
-        subject.organization(),
-        &root_validity,
-        &random_serial(&rng)?,
+    /// The root in `dir`, its key shown to be the certificate's.
+    fn load(dir: &Path, secrets: &SecretSources) -> anyhow::Result<Root> {
+        let certificate_path = dir.join(ROOT_CERTIFICATE_FILE);
+        let pem = fs::read(&certificate_path)
+            .with_context(|| format!("cannot read {}", certificate_path.display()))?;
+        let (_, block) = x509_parser::pem::parse_x509_pem(&pem).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: not a PEM certificate ({e})",
+                certificate_path.display()
+            )
+        })?;
+        let certificate = block.contents;
+        let key = SoftwareKey::load(&dir.join(ROOT_KEY_FILE), secrets)?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(&certificate)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", certificate_path.display()))?;
+        if parsed.public_key().subject_public_key.data.as_ref() != key.der_bytes() {
+            bail!(
+                "{} is not the certificate of {}",
+                certificate_path.display(),
+                dir.join(ROOT_KEY_FILE).display()
+            );
+        }
+        Ok(Root {
+            key,
+            certificate,
+            is_new: false,
+        })
+    }
+}
+
+/// The new seal's key: a file to write, or a key already made inside a token.
+enum NewSealKey {
+    File(SoftwareKey),
+    Token(TokenKey, TokenPublicKey),
+}
+
+impl NewSealKey {
+    fn needs_passphrase(&self) -> bool {
+        matches!(self, NewSealKey::File(_))
+    }
+}
+
+impl rcgen::PublicKeyData for NewSealKey {
+    fn der_bytes(&self) -> &[u8] {
+        match self {
+            NewSealKey::File(key) => key.der_bytes(),
+            NewSealKey::Token(_, public) => public.der_bytes(),
+        }
+    }
+
+    fn algorithm(&self) -> &'static rcgen::SignatureAlgorithm {
+        &rcgen::PKCS_ECDSA_P256_SHA256
+    }
+}
+
+/// The token key `--pkcs11` asks for, with a fresh label unless one is given.
+fn token_key(args: &KeygenArgs, now: OffsetDateTime) -> anyhow::Result<Option<TokenKey>> {
+    let (true, Some(module), Some(token)) = (args.pkcs11, &args.module, &args.token) else {
+        return Ok(None);
+    };
+    let key = match &args.key_label {
+        Some(label) => label.clone(),
+        None => {
+            let mut suffix = [0u8; 3];
+            SystemRandom::new()
+                .fill(&mut suffix)
+                .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
+            let date = now.date();
+            format!(
+                "oneseal-seal-{:04}{:02}{:02}-{:02x}{:02x}{:02x}",
+                date.year(),
+                u8::from(date.month()),
+                date.day(),
+                suffix[0],
+                suffix[1],
+                suffix[2]
+            )
+        }
+    };
+    Ok(Some(TokenKey {
+        module: module.clone(),
+        token: token.clone(),
+        key,
+    }))
+}
+
+/// The passphrase for new key files; asked twice at a terminal, since a typo loses the key.
+fn new_passphrase(secrets: &SecretSources) -> anyhow::Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    let first = secrets.passphrase("the new key files")?;
+    if secrets.prompt
+        && secrets.passphrase_file.is_none()
+        && oneseal::seal::passphrase_from_env().is_none()
+    {
+        let again = secrets.passphrase("the new key files (again)")?;
+        if first != again {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    Ok(first)
+}
+
+/// Issues the seal certificate for `seal_key` from `root` and writes the key directory.
+fn write_key_directory(
+    dir: &Path,
+    root: &Root,
+    seal_key: &NewSealKey,
+    plan: &SealPlan<'_>,
+    passphrase: Option<&[u8]>,
+) -> anyhow::Result<Written> {
+    let mut written = Written::default();
+    let plan_files = planned_files(dir, root, seal_key);
+    refuse_existing(&plan_files)?;
+    let validity = Validity::new(
+        plan.now - Duration::hours(1),
+        plan.now + Duration::days(plan.days.into()),
     )?;
+    let crl = plan
+        .crl_base_url
+        .map(|base| crl_url(base, &root.certificate))
+        .transpose()?;
     let seal_certificate = issue_seal_certificate(
-        &seal_key,
-        subject,
-        &root_certificate,
-        &root_key,
-        &seal_validity,
-        &random_serial(&rng)?,
-        None,
-    )?;
-    Ok(Issued {
-        root_key,
         seal_key,
-        root_certificate,
-        seal_certificate,
-        seal_validity,
-    })
-}
-
-/// The four files `keygen` writes.
-pub struct OutputPaths {
-    root_certificate: PathBuf,
-    root_key: PathBuf,
-    chain: PathBuf,
-    seal_key: PathBuf,
-}
-
-impl OutputPaths {
-    fn new(dir: &Path) -> OutputPaths {
-        OutputPaths {
-            root_certificate: dir.join(ROOT_CERTIFICATE_FILE),
-            root_key: dir.join(ROOT_KEY_FILE),
-            chain: dir.join(CHAIN_FILE),
-            seal_key: dir.join(KEY_FILE),
+        plan.subject,
+        &root.certificate,
+        &root.key,
+        &validity,
+        &random_serial(&SystemRandom::new())?,
+        crl.as_deref(),
+    )
+    .with_context(|| {
+        if root.is_new {
+            "cannot issue the seal certificate".to_owned()
+        } else {
+            "cannot issue the seal certificate from the existing root (a seal certificate must end before its root does: lower --days)".to_owned()
         }
-    }
-
-    fn all(&self) -> [&Path; 4] {
-        [
-            &self.root_certificate,
-            &self.root_key,
-            &self.chain,
-            &self.seal_key,
-        ]
-    }
-
-    /// Checked before anything is generated or written; `create_new` still guards the race.
-    fn refuse_existing(&self) -> anyhow::Result<()> {
-        for path in self.all() {
-            // symlink_metadata: a dangling symlink counts as existing too.
-            if fs::symlink_metadata(path).is_ok() {
-                bail!(
-                    "{} already exists; keygen never overwrites keys or certificates",
-                    path.display()
-                );
+    })?;
+    let root_pem = certificate_pem(&root.certificate)?;
+    let chain_pem = format!("{}{root_pem}", certificate_pem(&seal_certificate)?);
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let result = (|| -> Result<(), SealError> {
+        if root.is_new {
+            let path = dir.join(ROOT_KEY_FILE);
+            root.key.write_pkcs8_pem(&path, passphrase)?;
+            written.files.push(path);
+            let path = dir.join(ROOT_CERTIFICATE_FILE);
+            write_new_public_file(&path, root_pem.as_bytes())?;
+            written.files.push(path);
+        }
+        match seal_key {
+            NewSealKey::File(key) => {
+                let path = dir.join(KEY_FILE);
+                key.write_pkcs8_pem(&path, passphrase)?;
+                written.files.push(path);
+            }
+            NewSealKey::Token(location, _) => {
+                write_token_file(dir, location)?;
+                written.files.push(dir.join(TOKEN_FILE));
+                written.token = Some(location.clone());
             }
         }
+        let path = dir.join(CHAIN_FILE);
+        write_new_public_file(&path, chain_pem.as_bytes())?;
+        written.files.push(path);
         Ok(())
-    }
-
-    /// Runs `write`, and on failure removes the files it completed, so no half set is left.
-    /// (A file that failed midway is removed by its writer.)
-    fn write_all_or_nothing<'a>(
-        &'a self,
-        write: impl FnOnce(&mut Vec<&'a Path>) -> Result<(), SealError>,
-    ) -> anyhow::Result<()> {
-        let mut written = Vec::new();
-        let result = write(&mut written);
-        if result.is_err() {
-            for path in written {
-                // Best effort: the error being reported matters more than a failed clean-up.
-                let _ = fs::remove_file(path);
-            }
+    })();
+    if let Err(error) = result {
+        for path in &written.files {
+            // Best effort: the error being reported matters more than a failed clean-up.
+            let _ = fs::remove_file(path);
         }
-        Ok(result?)
+        return Err(error.into());
     }
+    written.validity = Some(validity);
+    written.crl_url = crl;
+    Ok(written)
+}
+
+/// What keygen wrote.
+#[derive(Default)]
+pub struct Written {
+    pub files: Vec<PathBuf>,
+    pub token: Option<TokenKey>,
+    pub validity: Option<Validity>,
+    pub crl_url: Option<String>,
+}
+
+fn planned_files(dir: &Path, root: &Root, seal_key: &NewSealKey) -> Vec<PathBuf> {
+    let mut files = vec![dir.join(CHAIN_FILE)];
+    if root.is_new {
+        files.push(dir.join(ROOT_CERTIFICATE_FILE));
+        files.push(dir.join(ROOT_KEY_FILE));
+    }
+    // A directory holds one seal: neither key form may already be there.
+    files.push(dir.join(KEY_FILE));
+    files.push(dir.join(TOKEN_FILE));
+    let _ = seal_key;
+    files
+}
+
+/// Checked before anything is written; `create_new` still guards the race.
+fn refuse_existing(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for path in paths {
+        // symlink_metadata: a dangling symlink counts as existing too.
+        if fs::symlink_metadata(path).is_ok() {
+            bail!(
+                "{} already exists; keygen never overwrites keys or certificates",
+                path.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// A positive 128-bit serial from the system RNG (RFC 5280 §4.1.2.2; CA/B BR §7.1 want ≥64 bits).
@@ -211,7 +403,7 @@ fn write_new_public_file(path: &Path, contents: &[u8]) -> Result<(), SealError> 
     oneseal::seal::write_new_file(path, contents, 0o644)
 }
 
-fn report(paths: &OutputPaths, subject: &SealSubject, validity: &Validity, encrypted: bool) {
+fn report(written: &Written, subject: &SealSubject, protected: bool) {
     println!(
         "seal certificate: CN={} O={}",
         subject.seal_name(),
@@ -220,13 +412,21 @@ fn report(paths: &OutputPaths, subject: &SealSubject, validity: &Validity, encry
     if let Some(code) = subject.credit_code() {
         println!("  organizationIdentifier: {code}");
     }
-    println!("  valid until {} (UTC)", validity.not_after().date());
-    for path in paths.all() {
+    if let Some(validity) = &written.validity {
+        println!("  valid until {} (UTC)", validity.not_after().date());
+    }
+    if let Some(url) = &written.crl_url {
+        println!("  CRL distribution point: {url}");
+    }
+    if let Some(location) = &written.token {
+        println!("seal key generated inside the token: {location}");
+    }
+    for path in &written.files {
         println!("wrote {}", path.display());
     }
-    if !encrypted {
+    if !protected {
         eprintln!(
-            "warning: the private keys are NOT encrypted; set {PASSPHRASE_VARIABLE} to encrypt them"
+            "warning: the private keys are NOT encrypted; give a passphrase (ONESEAL_KEY_PASSPHRASE_FILE, ONESEAL_KEY_PASSPHRASE or the terminal) to encrypt them"
         );
     }
 }

@@ -10,8 +10,7 @@ use oneseal::http::{AppState, router};
 use oneseal::pki::SealSubject;
 use oneseal::registry::Registry;
 use oneseal::seal::{
-    DEVELOPMENT_MARKER, KeyFileSigner, inspect_key_directory, load_key_directory,
-    passphrase_from_env,
+    CustodyKind, DEVELOPMENT_MARKER, SealKey, inspect_key_directory, open_key_directory,
 };
 use oneseal::service::{Bureau, BureauSettings};
 use oneseal::template::seal_image::{self, SealImage};
@@ -48,7 +47,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     super::create_private_dir(&settings.data_dir)?;
     let seal_dir = seal_directory(&settings)?;
-    let signer = load_key_directory(&seal_dir)
+    let signer = open_key_directory(&seal_dir, &settings.seal_secrets)
         .with_context(|| format!("cannot load the seal from {}", seal_dir.display()))?;
     if settings.mode == Mode::Production {
         refuse_unsafe_seal(&seal_dir, &signer)?;
@@ -178,14 +177,21 @@ fn seal_directory(settings: &Settings) -> anyhow::Result<PathBuf> {
     let dir = settings.data_dir.join("development-seal");
     if !dir.join(oneseal::seal::KEY_FILE).exists() {
         let subject = SealSubject::new(DEVELOPMENT_ORGANIZATION, DEVELOPMENT_SEAL_NAME, None)?;
-        let passphrase = passphrase_from_env();
-        super::keygen::create_key_directory(
-            &dir,
-            &subject,
-            365,
-            passphrase.as_ref().map(|p| p.as_slice()),
-        )
-        .with_context(|| format!("cannot create the development seal in {}", dir.display()))?;
+        // Never asks: a fresh clone's first start must not stop at a prompt.
+        let passphrase = settings
+            .seal_secrets
+            .clone()
+            .without_prompt()
+            .passphrase("the development seal")?;
+        let origin = development_origin(settings);
+        let plan = super::keygen::SealPlan {
+            subject: &subject,
+            days: 365,
+            crl_base_url: origin.as_deref(),
+            now: time::OffsetDateTime::now_utc(),
+        };
+        super::keygen::create_key_directory(&dir, &plan, passphrase.as_ref().map(|p| p.as_slice()))
+            .with_context(|| format!("cannot create the development seal in {}", dir.display()))?;
         oneseal::seal::write_new_file(
             &dir.join(DEVELOPMENT_MARKER),
             b"This seal was made by `oneseal serve` for development. It has no legal effect.\n",
@@ -194,6 +200,23 @@ fn seal_directory(settings: &Settings) -> anyhow::Result<PathBuf> {
     }
     announce_development_seal(&dir);
     Ok(dir)
+}
+
+/// Where the development seal's CRL will be: the configured public origin, or the listening
+/// address when it is fixed (port 0 is not known before binding, so no CRL is named then).
+fn development_origin(settings: &Settings) -> Option<String> {
+    if let Some(base) = &settings.base_url {
+        let (scheme, rest) = base.split_once("://")?;
+        let host = rest.split('/').next().filter(|host| !host.is_empty())?;
+        return Some(format!("{scheme}://{host}"));
+    }
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let address: SocketAddr = settings.listen.parse().ok()?;
+    (address.port() != 0).then(|| format!("{scheme}://{address}"))
 }
 
 fn announce_development_seal(dir: &Path) {
@@ -206,7 +229,7 @@ fn announce_development_seal(dir: &Path) {
 }
 
 /// Production refuses development and example seals, unencrypted keys, and keys others can read.
-fn refuse_unsafe_seal(dir: &Path, signer: &KeyFileSigner) -> anyhow::Result<()> {
+fn refuse_unsafe_seal(dir: &Path, signer: &SealKey) -> anyhow::Result<()> {
     let custody = inspect_key_directory(dir)?;
     let chain = std::fs::read(dir.join(oneseal::seal::CHAIN_FILE)).unwrap_or_default();
     let subject = signer.subject();
@@ -222,16 +245,25 @@ fn refuse_unsafe_seal(dir: &Path, signer: &KeyFileSigner) -> anyhow::Result<()> 
             dir.display()
         );
     }
-    if !custody.encrypted {
+    let CustodyKind::File {
+        encrypted,
+        private_to_owner,
+    } = custody.kind
+    else {
+        // The key never leaves its token; the PIN file's permissions were checked on reading.
+        return Ok(());
+    };
+    let key_file = dir.join(oneseal::seal::KEY_FILE);
+    if !encrypted {
         bail!(
-            "production refuses an unencrypted key: {} must be an ENCRYPTED PRIVATE KEY (set ONESEAL_KEY_PASSPHRASE when running keygen)",
-            dir.join(oneseal::seal::KEY_FILE).display()
+            "production refuses an unencrypted key: {} must be an ENCRYPTED PRIVATE KEY (give keygen a passphrase through ONESEAL_KEY_PASSPHRASE_FILE, ONESEAL_KEY_PASSPHRASE or the terminal)",
+            key_file.display()
         );
     }
-    if !custody.private_to_owner {
+    if !private_to_owner {
         bail!(
             "production refuses a key file others can read: chmod 600 {}",
-            dir.join(oneseal::seal::KEY_FILE).display()
+            key_file.display()
         );
     }
     Ok(())

@@ -18,8 +18,6 @@ use super::{SealError, SignatureAlgorithm, Signer};
 pub const KEY_FILE: &str = "seal-key.pem";
 /// The seal certificate followed by its issuers, inside a key directory.
 pub const CHAIN_FILE: &str = "seal-cert.pem";
-/// The environment variable holding the key files' passphrase.
-pub const PASSPHRASE_VARIABLE: &str = "ONESEAL_KEY_PASSPHRASE";
 
 /// PBKDF2-HMAC-SHA256 rounds for encrypted keys: OWASP's 2023 advice for PBKDF2-SHA256.
 ///
@@ -63,7 +61,7 @@ impl KeyFileSigner {
         &self.subject
     }
 
-    fn from_named_pem(
+    pub(super) fn from_named_pem(
         (key_pem, key_name): (&[u8], &str),
         (chain_pem, chain_name): (&[u8], &str),
         passphrase: Option<&[u8]>,
@@ -123,50 +121,49 @@ impl fmt::Debug for KeyFileSigner {
     }
 }
 
-/// Loads `dir/seal-key.pem` and `dir/seal-cert.pem`, decrypting the key with
-/// [`passphrase_from_env`] when it is encrypted.
-pub fn load_key_directory(dir: &Path) -> Result<KeyFileSigner, SealError> {
-    let key_path = dir.join(KEY_FILE);
-    let chain_path = dir.join(CHAIN_FILE);
-    let key_pem = read_secret_file(&key_path)?;
-    let chain_pem = std::fs::read(&chain_path).map_err(|error| SealError::Read {
-        path: chain_path.display().to_string(),
-        reason: error.to_string(),
-    })?;
-    let passphrase = passphrase_from_env();
-    KeyFileSigner::from_named_pem(
-        (&key_pem, &key_path.display().to_string()),
-        (&chain_pem, &chain_path.display().to_string()),
-        passphrase.as_ref().map(|bytes| bytes.as_slice()),
-    )
-}
-
-/// The passphrase in `ONESEAL_KEY_PASSPHRASE`, if set and not empty; taken as raw bytes.
-pub fn passphrase_from_env() -> Option<Zeroizing<Vec<u8>>> {
-    use std::os::unix::ffi::OsStringExt;
-
-    let value = Zeroizing::new(std::env::var_os(PASSPHRASE_VARIABLE)?.into_vec());
-    (!value.is_empty()).then_some(value)
-}
-
-/// A freshly generated P-256 key: it signs certificates through rcgen's `SigningKey` seam and is
-/// saved as PKCS#8, so issuing a certificate never needs the key's bytes outside this module.
-pub struct GeneratedKey {
+/// A P-256 key in memory, generated here or read from a PKCS#8 file (a CA's key): it signs
+/// certificates and CRLs through rcgen's `SigningKey` seam and is saved as PKCS#8, so issuing a
+/// certificate never needs the key's bytes outside this module.
+pub struct SoftwareKey {
     pkcs8: Zeroizing<Vec<u8>>,
     key: EcdsaKeyPair,
     rng: SystemRandom,
 }
 
-impl GeneratedKey {
+impl SoftwareKey {
     /// Generates a key from the operating system's random number generator.
-    pub fn generate() -> Result<GeneratedKey, SealError> {
+    pub fn generate() -> Result<SoftwareKey, SealError> {
         let rng = SystemRandom::new();
         let document = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &rng)
             .map_err(|_| SealError::KeyGeneration("the random number generator failed".into()))?;
         let pkcs8 = Zeroizing::new(document.as_ref().to_vec());
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng)
             .map_err(|rejected| SealError::KeyGeneration(rejected.to_string()))?;
-        Ok(GeneratedKey { pkcs8, key, rng })
+        Ok(SoftwareKey { pkcs8, key, rng })
+    }
+
+    /// Reads a PKCS#8 PEM key file, taking its passphrase from `secrets` when it is encrypted.
+    pub fn load(path: &Path, secrets: &super::SecretSources) -> Result<SoftwareKey, SealError> {
+        let name = path.display().to_string();
+        let pem = read_secret_file(path)?;
+        let passphrase = if is_encrypted(&pem) {
+            Some(
+                secrets
+                    .passphrase(&name)?
+                    .ok_or_else(|| SealError::PassphraseRequired { path: name.clone() })?,
+            )
+        } else {
+            None
+        };
+        let pkcs8 = decode_private_key(&pem, &name, passphrase.as_ref().map(|p| p.as_slice()))?;
+        let rng = SystemRandom::new();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &pkcs8, &rng).map_err(
+            |rejected| SealError::BadKey {
+                path: name,
+                reason: format!("not a usable P-256 PKCS#8 key ({rejected})"),
+            },
+        )?;
+        Ok(SoftwareKey { pkcs8, key, rng })
     }
 
     /// The key as PKCS#8 PEM: "ENCRYPTED PRIVATE KEY" (PBES2, PBKDF2-SHA256, AES-256-CBC) when a
@@ -215,7 +212,7 @@ impl GeneratedKey {
     }
 }
 
-impl rcgen::PublicKeyData for GeneratedKey {
+impl rcgen::PublicKeyData for SoftwareKey {
     fn der_bytes(&self) -> &[u8] {
         self.key.public_key().as_ref()
     }
@@ -225,7 +222,7 @@ impl rcgen::PublicKeyData for GeneratedKey {
     }
 }
 
-impl rcgen::SigningKey for GeneratedKey {
+impl rcgen::SigningKey for SoftwareKey {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
         let signature = self
             .key
@@ -235,10 +232,10 @@ impl rcgen::SigningKey for GeneratedKey {
     }
 }
 
-impl fmt::Debug for GeneratedKey {
+impl fmt::Debug for SoftwareKey {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
-            .debug_struct("GeneratedKey")
+            .debug_struct("SoftwareKey")
             .field("algorithm", &SignatureAlgorithm::EcdsaP256Sha256)
             .finish_non_exhaustive()
     }
@@ -286,7 +283,7 @@ fn decode_private_key(
 
 /// Every certificate in `pem`, in file order, as the DER bytes found there (never re-encoded, so
 /// hashes over them match what others compute).
-fn decode_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+pub(super) fn decode_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     const END: &[u8] = b"-----END CERTIFICATE-----";
     let mut rest = pem.trim_ascii();
     let mut chain = Vec::new();
@@ -315,9 +312,19 @@ fn decode_chain(pem: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(chain)
 }
 
-/// The first certificate's subject, once its SubjectPublicKeyInfo is shown to be `public_key`
-/// on P-256 (RFC 5480 §2).
+/// The first certificate's subject, once its SubjectPublicKeyInfo is shown to be `public_key`.
 fn matching_subject(chain: &[Vec<u8>], public_key: &[u8]) -> Result<String, String> {
+    let (certified, subject) = seal_public_key(chain)?;
+    if certified != public_key {
+        return Err(format!(
+            "the first certificate ({subject}) is not for this private key"
+        ));
+    }
+    Ok(subject)
+}
+
+/// The first certificate's P-256 public point (RFC 5480 §2) and its subject.
+pub(super) fn seal_public_key(chain: &[Vec<u8>]) -> Result<(Vec<u8>, String), String> {
     const EC_PUBLIC_KEY: der::asn1::ObjectIdentifier =
         der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
     const PRIME256V1: der::asn1::ObjectIdentifier =
@@ -332,20 +339,27 @@ fn matching_subject(chain: &[Vec<u8>], public_key: &[u8]) -> Result<String, Stri
         .parameters
         .as_ref()
         .and_then(|parameters| parameters.decode_as::<der::asn1::ObjectIdentifier>().ok());
-    let same_key = spki.algorithm.oid == EC_PUBLIC_KEY
-        && curve == Some(PRIME256V1)
-        && spki.subject_public_key.raw_bytes() == public_key;
-    if !same_key {
+    if spki.algorithm.oid != EC_PUBLIC_KEY || curve != Some(PRIME256V1) {
         return Err(format!(
-            "the first certificate ({}) is not for this private key",
+            "the first certificate ({}) is not for a P-256 key",
             tbs.subject()
         ));
     }
-    Ok(tbs.subject().to_string())
+    Ok((
+        spki.subject_public_key.raw_bytes().to_vec(),
+        tbs.subject().to_string(),
+    ))
+}
+
+/// Whether a PEM key file holds an "ENCRYPTED PRIVATE KEY", read without decoding it.
+pub(super) fn is_encrypted(pem: &[u8]) -> bool {
+    let begin = format!("-----BEGIN {ENCRYPTED_LABEL}-----");
+    pem.windows(begin.len())
+        .any(|window| window == begin.as_bytes())
 }
 
 /// Reads a key file into a buffer sized up front, so no stray copy of it is left by a regrowth.
-fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SealError> {
+pub(super) fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, SealError> {
     let failed = |error: std::io::Error| SealError::Read {
         path: path.display().to_string(),
         reason: error.to_string(),
@@ -395,39 +409,3 @@ pub fn write_new_file(path: &Path, contents: &[u8], mode: u32) -> Result<(), Sea
 
 /// A file whose presence marks a key directory as made for development only.
 pub const DEVELOPMENT_MARKER: &str = "DEVELOPMENT-ONLY";
-
-/// How a key directory keeps its key, read without decrypting anything: what production mode
-/// checks before it will sign with it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KeyCustody {
-    /// The key file is PBES2-encrypted ("ENCRYPTED PRIVATE KEY").
-    pub encrypted: bool,
-    /// Neither the group nor others may read or write the key file.
-    pub private_to_owner: bool,
-    /// The directory carries the development marker.
-    pub development: bool,
-}
-
-/// Inspects `dir`'s key file and marker.
-pub fn inspect_key_directory(dir: &Path) -> Result<KeyCustody, SealError> {
-    use std::os::unix::fs::PermissionsExt;
-
-    let key_path = dir.join(KEY_FILE);
-    let unreadable = |error: std::io::Error| SealError::Read {
-        path: key_path.display().to_string(),
-        reason: error.to_string(),
-    };
-    let mode = std::fs::metadata(&key_path)
-        .map_err(unreadable)?
-        .permissions()
-        .mode();
-    let pem = read_secret_file(&key_path)?;
-    let encrypted = pem
-        .windows(ENCRYPTED_LABEL.len() + 11)
-        .any(|window| window == format!("-----BEGIN {ENCRYPTED_LABEL}").as_bytes());
-    Ok(KeyCustody {
-        encrypted,
-        private_to_owner: mode & 0o077 == 0,
-        development: dir.join(DEVELOPMENT_MARKER).exists(),
-    })
-}

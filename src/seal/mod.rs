@@ -1,11 +1,21 @@
 //! Key custody: the `Signer` seam and its backends. The only module that ever holds key bytes.
 
+mod directory;
 mod keyfile;
+mod pkcs11;
+mod secrets;
 
+pub use directory::{
+    CustodyKind, KeyCustody, SealKey, TOKEN_FILE, inspect_key_directory, load_key_directory,
+    open_key_directory, read_token_file, write_token_file,
+};
 pub use keyfile::{
-    CHAIN_FILE, DEVELOPMENT_MARKER, GeneratedKey, KEY_FILE, KeyCustody, KeyFileSigner,
-    PASSPHRASE_VARIABLE, inspect_key_directory, load_key_directory, passphrase_from_env,
-    write_new_file,
+    CHAIN_FILE, DEVELOPMENT_MARKER, KEY_FILE, KeyFileSigner, SoftwareKey, write_new_file,
+};
+pub use pkcs11::{Pkcs11Signer, TokenKey, TokenPublicKey, generate_in_token};
+pub use secrets::{
+    PASSPHRASE_FILE_VARIABLE, PASSPHRASE_VARIABLE, PIN_FILE_VARIABLE, PIN_VARIABLE, SecretSources,
+    passphrase_from_env, read_secret_line,
 };
 
 /// The signature algorithm a custodian signs with, as CMS names it.
@@ -27,8 +37,8 @@ impl SignatureAlgorithm {
 
 /// Whoever holds the seal key: signs bytes and names the certificate chain.
 ///
-/// Mirrors rcgen's `SigningKey`: a key file now, a PKCS#11 token later, without the PDF or CMS
-/// code ever seeing a private key.
+/// Mirrors rcgen's `SigningKey`: a key file or a PKCS#11 token, without the PDF or CMS code ever
+/// seeing a private key.
 pub trait Signer: Send + Sync {
     /// The algorithm `sign` uses.
     fn algorithm(&self) -> SignatureAlgorithm;
@@ -45,8 +55,21 @@ pub enum SealError {
     #[error("cannot read {path}: {reason}")]
     Read { path: String, reason: String },
     /// The key file is encrypted and no passphrase was given.
-    #[error("{path} is encrypted: set ONESEAL_KEY_PASSPHRASE")]
+    #[error(
+        "{path} is encrypted: give its passphrase in a file named by ONESEAL_KEY_PASSPHRASE_FILE, in ONESEAL_KEY_PASSPHRASE, or at the terminal"
+    )]
     PassphraseRequired { path: String },
+    /// The token needs its user PIN and none was given.
+    #[error(
+        "PKCS#11 token {token:?} needs its user PIN: give it in a file named by ONESEAL_PKCS11_PIN_FILE, in ONESEAL_PKCS11_PIN, or at the terminal"
+    )]
+    PinRequired { token: String },
+    /// The token refused the PIN.
+    #[error("PKCS#11 token {token:?}: wrong user PIN")]
+    WrongPin { token: String },
+    /// A passphrase or PIN file that the group or others may read.
+    #[error("{path} holds a secret but others may read it: chmod 600 {path}")]
+    ExposedSecret { path: String },
     /// The passphrase did not decrypt the key.
     #[error("{path}: wrong passphrase or damaged encrypted key")]
     WrongPassphrase { path: String },
