@@ -16,7 +16,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Create a root CA and the seal certificate it issues, with their keys.
+    /// Create the seal's key (a file, or inside a PKCS#11 token) and its certificate, issued by a
+    /// new root CA or an existing one.
     Keygen(commands::keygen::KeygenArgs),
     /// Sign a PDF with the seal as a PAdES signature, appended as an incremental update.
     Sign(commands::sign::SignArgs),
@@ -36,6 +37,17 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The seal in service, and rotation to a new seal without downtime.
+    #[command(subcommand)]
+    Seal(SealCommand),
+}
+
+#[derive(Subcommand)]
+enum SealCommand {
+    /// Bring a new seal (key directory) into service; running services switch to it.
+    Rotate(commands::seal::RotateArgs),
+    /// List every seal ever in service (generation, certificate SHA-256, state, custody, place).
+    List(commands::config::CommonArgs),
 }
 
 #[derive(Subcommand)]
@@ -77,6 +89,8 @@ fn main() -> ExitCode {
             commands::admin::revoke_token(args).map(|()| 0)
         }
         Command::Audit(AuditCommand::Verify(args)) => commands::admin::verify_audit(args),
+        Command::Seal(SealCommand::Rotate(args)) => commands::seal::rotate(args).map(|()| 0),
+        Command::Seal(SealCommand::List(args)) => commands::seal::list(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -92,5 +92,6 @@ fn reservation(serial: &str) -> Reservation {
         request_id: None,
         sign_offs: None,
         departments: vec!["市场监督管理局".into()],
+        seal_fingerprint: None,
     }
 }

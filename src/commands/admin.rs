@@ -7,7 +7,7 @@ use oneseal::service::auth::{self, TokenRequest};
 use super::config::{CommonArgs, Settings};
 
 /// How the audit trail names the console.
-const CONSOLE: &str = "console";
+pub const CONSOLE: &str = "console";
 
 #[derive(clap::Args)]
 pub struct TokenCreateArgs {
@@ -114,7 +114,7 @@ pub fn verify_audit(common: CommonArgs) -> anyhow::Result<u8> {
 }
 
 /// Opens the registry the service uses (same configuration), runs `work`, closes it.
-fn with_registry<T, F, Fut>(common: &CommonArgs, work: F) -> anyhow::Result<T>
+pub fn with_registry<T, F, Fut>(common: &CommonArgs, work: F) -> anyhow::Result<T>
 where
     F: FnOnce(Registry) -> Fut,
     Fut: Future<Output = anyhow::Result<T>>,

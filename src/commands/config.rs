@@ -47,6 +47,8 @@ pub struct SealSection {
     pub passphrase_file: Option<PathBuf>,
     /// A file holding the PKCS#11 token's user PIN (mode 0600).
     pub pin_file: Option<PathBuf>,
+    /// How often a running service looks for a rotated seal.
+    pub rotation_check_seconds: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +107,8 @@ pub struct Settings {
     pub seal_image: Option<PathBuf>,
     /// Where the seal's passphrase or PIN comes from.
     pub seal_secrets: oneseal::seal::SecretSources,
+    /// How often a running service looks for a rotated seal.
+    pub seal_check_interval: Duration,
     pub tls: Option<(PathBuf, PathBuf)>,
     pub http: oneseal::http::HttpSettings,
     pub verification_timeout: Duration,
@@ -215,6 +219,12 @@ impl Settings {
                     prompt: from_env.prompt,
                 }
             },
+            seal_check_interval: Duration::from_secs(
+                env_number("ONESEAL_SEAL_CHECK_SECONDS")?
+                    .or(file.seal.rotation_check_seconds)
+                    .unwrap_or(5)
+                    .max(1),
+            ),
             tls,
             http,
             verification_timeout: Duration::from_secs(

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod config;
 pub mod issue;
 pub mod keygen;
+pub mod seal;
 pub mod serve;
 pub mod sign;
 pub mod trail;

@@ -9,9 +9,7 @@ use anyhow::{Context, bail};
 use oneseal::http::{AppState, router};
 use oneseal::pki::SealSubject;
 use oneseal::registry::Registry;
-use oneseal::seal::{
-    CustodyKind, DEVELOPMENT_MARKER, SealKey, inspect_key_directory, open_key_directory,
-};
+use oneseal::seal::DEVELOPMENT_MARKER;
 use oneseal::service::{Bureau, BureauSettings};
 use oneseal::template::seal_image::{self, SealImage};
 
@@ -21,8 +19,6 @@ use super::config::{CommonArgs, Mode, Settings};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 const DEVELOPMENT_ORGANIZATION: &str = "新乡经济技术开发区行政审批局（开发测试）";
 const DEVELOPMENT_SEAL_NAME: &str = "新乡经济技术开发区行政审批局（开发测试）行政审批专用章";
-/// The committed example seal: public to everyone, so never a production seal.
-const EXAMPLE_CHAIN: &[u8] = include_bytes!("../../keys-example/seal-cert.pem");
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
@@ -47,10 +43,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     super::create_private_dir(&settings.data_dir)?;
     let seal_dir = seal_directory(&settings)?;
-    let signer = open_key_directory(&seal_dir, &settings.seal_secrets)
-        .with_context(|| format!("cannot load the seal from {}", seal_dir.display()))?;
+    let (signer, custody) = super::seal::load_checked_seal(&settings, &seal_dir)?;
+    let seal_location = super::seal::location_of(&seal_dir)?;
     if settings.mode == Mode::Production {
-        refuse_unsafe_seal(&seal_dir, &signer)?;
         if settings.base_url.is_none() {
             bail!(
                 "production needs base_url (ONESEAL_BASE_URL): the public address every licence's QR code carries, e.g. https://zwfw.example.gov.cn/verify/"
@@ -105,7 +100,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             clock_offset_ms: settings.clock_offset_seconds.saturating_mul(1000),
         },
     )
-    .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?;
+    .map_err(|e| anyhow::anyhow!("cannot start the bureau: {e}"))?
+    .with_seal_loader(super::seal::seal_loader(&settings));
+    bureau
+        .adopt_seal(&seal_location, custody.as_str())
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot bring the seal into service: {e}"))?;
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
     let webhooks = oneseal::service::feed::spawn_webhook_delivery(
@@ -114,6 +114,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     );
     let state = AppState::new(Arc::clone(&bureau), settings.http.clone(), Some(metrics));
     oneseal::service::deadlines::spawn_deadline_sweep(Arc::clone(&bureau), settings.sweep_interval);
+    oneseal::service::seals::spawn_seal_watch(Arc::clone(&bureau), settings.seal_check_interval);
     let limits = Arc::clone(&state.limits);
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
@@ -226,47 +227,6 @@ fn announce_development_seal(dir: &Path) {
         dir.display()
     );
     tracing::warn!(seal = %dir.display(), "signing with a DEVELOPMENT-ONLY seal");
-}
-
-/// Production refuses development and example seals, unencrypted keys, and keys others can read.
-fn refuse_unsafe_seal(dir: &Path, signer: &SealKey) -> anyhow::Result<()> {
-    let custody = inspect_key_directory(dir)?;
-    let chain = std::fs::read(dir.join(oneseal::seal::CHAIN_FILE)).unwrap_or_default();
-    let subject = signer.subject();
-    if custody.development || subject.contains("开发测试") {
-        bail!(
-            "production refuses the development seal in {}",
-            dir.display()
-        );
-    }
-    if chain == EXAMPLE_CHAIN || subject.contains("（示例）") {
-        bail!(
-            "production refuses the published example seal in {}",
-            dir.display()
-        );
-    }
-    let CustodyKind::File {
-        encrypted,
-        private_to_owner,
-    } = custody.kind
-    else {
-        // The key never leaves its token; the PIN file's permissions were checked on reading.
-        return Ok(());
-    };
-    let key_file = dir.join(oneseal::seal::KEY_FILE);
-    if !encrypted {
-        bail!(
-            "production refuses an unencrypted key: {} must be an ENCRYPTED PRIVATE KEY (give keygen a passphrase through ONESEAL_KEY_PASSPHRASE_FILE, ONESEAL_KEY_PASSPHRASE or the terminal)",
-            key_file.display()
-        );
-    }
-    if !private_to_owner {
-        bail!(
-            "production refuses a key file others can read: chmod 600 {}",
-            key_file.display()
-        );
-    }
-    Ok(())
 }
 
 fn install_metrics() -> anyhow::Result<metrics_exporter_prometheus::PrometheusHandle> {

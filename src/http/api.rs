@@ -465,6 +465,8 @@ struct CertificateBody {
     /// The issuance request, and who signed off for each department (谁审查谁签批).
     request: Option<String>,
     sign_offs: Option<Box<RawValue>>,
+    /// SHA-256 of the seal certificate that signed it (`oneseal seal list` names them all).
+    seal_certificate: Option<String>,
     /// 容缺后补: the materials owed and whether the deadline was met (`missed` flags it).
     #[serde(skip_serializing_if = "Option::is_none")]
     commitment: Option<crate::service::applicants::CommitmentView>,
@@ -494,6 +496,7 @@ impl From<CertificateRecord> for CertificateBody {
             sign_offs: record
                 .sign_offs
                 .and_then(|text| RawValue::from_string(text).ok()),
+            seal_certificate: record.seal_fingerprint,
             commitment: None,
         }
     }

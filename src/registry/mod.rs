@@ -9,6 +9,7 @@ pub mod audit;
 mod events;
 mod records;
 mod requests;
+mod seals;
 mod writer;
 
 use std::str::FromStr;
@@ -21,6 +22,7 @@ pub use audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
 pub use events::*;
 pub use records::*;
 pub use requests::*;
+pub use seals::{NewSeal, SealRecord};
 use writer::{Batch, BoxFuture};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -48,6 +50,9 @@ pub enum RegistryError {
     /// A unique value (serial, token id) is already taken.
     #[error("{0} already exists")]
     Conflict(String),
+    /// The seal meant to sign was retired by a rotation: load the seal in service and retry.
+    #[error("the seal {0} has been retired")]
+    SealRetired(String),
 }
 
 impl From<sqlx::Error> for RegistryError {

@@ -187,6 +187,9 @@ pub struct CertificateRecord {
     pub sign_offs: Option<String>,
     /// The template's department and those that signed off, as `|a|b|`.
     pub departments: Option<String>,
+    /// SHA-256 of the seal certificate that signed it (lowercase hex); absent for certificates
+    /// issued before seals were recorded.
+    pub seal_fingerprint: Option<String>,
 }
 
 impl CertificateRecord {
@@ -220,6 +223,8 @@ pub struct Reservation {
     pub sign_offs: Option<String>,
     /// The template's department and those that signed off.
     pub departments: Vec<String>,
+    /// The fingerprint of the seal certificate meant to sign (refused once that seal retired).
+    pub seal_fingerprint: Option<String>,
 }
 
 /// What completes an issuance: the sealed PDF, and for a request its closing and commitment.
@@ -232,6 +237,8 @@ pub struct Completion {
     pub closed_by: String,
     /// 容缺后补: the materials owed and the deadline, when some were missing.
     pub commitment: Option<super::CommitmentRecord>,
+    /// The fingerprint of the seal certificate that signed it.
+    pub seal_fingerprint: String,
 }
 
 /// Search terms; all given ones must match.
@@ -264,7 +271,7 @@ macro_rules! certificate_columns {
     () => {
         "serial, status, template_id, template_version, template_title, \
     data, holder, credit_code, delivery, issuer, issued_at_ms, sha256, revoked_at_ms, revoked_by, \
-    revocation_reason, request_id, sign_offs, departments"
+    revocation_reason, request_id, sign_offs, departments, seal_fingerprint"
     };
 }
 
@@ -543,6 +550,7 @@ impl Registry {
         let data = (reservation.clone(), audit.clone(), now_ms);
         self.write(data, |batch, (reservation, audit, now_ms)| {
             Box::pin(async move {
+                check_seal_in_service(batch, reservation).await?;
                 let inserted = insert_reservation(batch, reservation).await;
                 inserted?;
                 Ok(batch.append(audit, *now_ms))
@@ -564,11 +572,12 @@ impl Registry {
         self.write(data, |batch, (completion, audit, event, now_ms)| {
             Box::pin(async move {
                 let changed = sqlx::query(
-                    "UPDATE certificates SET status = 'issued', sha256 = $1, pdf = $2 \
-                     WHERE serial = $3 AND status = 'signing'",
+                    "UPDATE certificates SET status = 'issued', sha256 = $1, pdf = $2, \
+                     seal_fingerprint = $3 WHERE serial = $4 AND status = 'signing'",
                 )
                 .bind(&completion.sha256)
                 .bind(&completion.pdf)
+                .bind(&completion.seal_fingerprint)
                 .bind(&completion.serial)
                 .execute(batch.connection())
                 .await?
@@ -831,7 +840,22 @@ fn certificate_record(row: &AnyRow) -> Result<CertificateRecord> {
         request_id: row.try_get(15)?,
         sign_offs: row.try_get(16)?,
         departments: row.try_get(17)?,
+        seal_fingerprint: row.try_get(18)?,
     })
+}
+
+/// Refuses a reservation meant for a seal that a rotation has retired; checked before anything
+/// else the job writes.
+pub(super) async fn check_seal_in_service(
+    batch: &mut Batch,
+    reservation: &Reservation,
+) -> Result<()> {
+    if let Some(fingerprint) = &reservation.seal_fingerprint
+        && super::seals::seal_is_retired(batch.connection(), fingerprint).await?
+    {
+        return Err(RegistryError::SealRetired(fingerprint.clone()));
+    }
+    Ok(())
 }
 
 /// The reservation's row: the serial is taken for good (`Conflict` when it ever was).
@@ -845,8 +869,8 @@ pub(super) async fn insert_reservation(batch: &mut Batch, reservation: &Reservat
     sqlx::query(
         "INSERT INTO certificates (serial, status, template_id, template_version, \
          template_title, data, holder, credit_code, delivery, issuer, issued_at_ms, request_id, \
-         sign_offs, departments) \
-         VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         sign_offs, departments, seal_fingerprint) \
+         VALUES ($1, 'signing', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(&reservation.serial)
     .bind(&reservation.template_id)
@@ -861,6 +885,7 @@ pub(super) async fn insert_reservation(batch: &mut Batch, reservation: &Reservat
     .bind(reservation.request_id.clone())
     .bind(reservation.sign_offs.clone())
     .bind(departments)
+    .bind(reservation.seal_fingerprint.clone())
     .execute(batch.connection())
     .await
     .map_err(|error| match RegistryError::from(error) {

@@ -516,6 +516,7 @@ impl Registry {
         );
         self.write(data, |batch, (id, from, reservation, audit, now_ms)| {
             Box::pin(async move {
+                super::records::check_seal_in_service(batch, reservation).await?;
                 let changed = sqlx::query(
                     "UPDATE requests SET status = 'sealing', serial = $1 \
                      WHERE id = $2 AND status = $3 AND serial IS NULL",

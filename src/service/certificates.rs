@@ -154,11 +154,42 @@ impl Bureau {
         .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
         let issued_at = self.now();
         let mut reservation = reservation_for(&job, issued_at);
-        let serial = self
-            .reserve(&mut reservation, job.request.as_ref(), issued_at.date())
+        let (serial, seal) = self
+            .reserve_under_seal(&mut reservation, &job, issued_at)
             .await?;
-        self.sign_and_complete(&job, reservation, serial, issued_at)
+        self.sign_and_complete(&job, reservation, serial, issued_at, &seal)
             .await
+    }
+
+    /// Reserves the serial under the seal in service; when a rotation retired the seal this
+    /// instance held, follows the rotation and reserves again under the new seal.
+    async fn reserve_under_seal(
+        &self,
+        reservation: &mut Reservation,
+        job: &SealJob,
+        issued_at: time::OffsetDateTime,
+    ) -> Result<(LicenceSerial, Arc<super::seals::ActiveSeal>), ServiceError> {
+        let mut followed = false;
+        loop {
+            let seal = self.current_seal();
+            reservation.seal_fingerprint = Some(seal.fingerprint.clone());
+            let reserved = self
+                .reserve(reservation, job.request.as_ref(), issued_at.date())
+                .await;
+            match reserved {
+                Ok(serial) => return Ok((serial, seal)),
+                Err(ServiceError::Registry(RegistryError::SealRetired(_))) if !followed => {
+                    followed = true;
+                    self.refresh_seal().await?;
+                }
+                Err(ServiceError::Registry(RegistryError::SealRetired(_))) => {
+                    return Err(ServiceError::Busy(
+                        "the seal is being rotated; try again shortly".into(),
+                    ));
+                }
+                Err(error) => return Err(error),
+            }
+        }
     }
 
     /// Signs under a serial already reserved and commits the result: the second half of
@@ -169,9 +200,15 @@ impl Bureau {
         reservation: Reservation,
         serial: LicenceSerial,
         issued_at: time::OffsetDateTime,
+        seal: &super::seals::ActiveSeal,
     ) -> Result<IssuedCertificate, ServiceError> {
         let signed = self
-            .sign_licence(Arc::clone(&job.bundle), &job.data, &serial, issued_at)
+            .sign_licence(
+                Arc::clone(&seal.signer),
+                Arc::clone(&job.bundle),
+                (&job.data, &serial),
+                issued_at,
+            )
             .await;
         let licence = match signed {
             Ok(licence) => licence,
@@ -188,6 +225,7 @@ impl Bureau {
             request_id: job.request.as_ref().map(|r| r.id.clone()),
             closed_by: job.sealed_by.clone(),
             commitment: self.commitment_for(job, &reservation, issued_at).await?,
+            seal_fingerprint: seal.fingerprint.clone(),
         };
         let audit = AuditRecord::new(
             job.sealed_by.clone(),
@@ -225,6 +263,7 @@ impl Bureau {
             request_id: reservation.request_id,
             sign_offs: reservation.sign_offs,
             departments: None,
+            seal_fingerprint: Some(seal.fingerprint.clone()),
         };
         Ok(IssuedCertificate {
             record,
@@ -329,12 +368,11 @@ impl Bureau {
 
     async fn sign_licence(
         &self,
+        signer: Arc<dyn crate::seal::Signer>,
         bundle: Arc<Bundle>,
-        data: &str,
-        serial: &LicenceSerial,
+        (data, serial): (&str, &LicenceSerial),
         issued_at: time::OffsetDateTime,
     ) -> Result<super::issuance::IssuedLicence, ServiceError> {
-        let signer = Arc::clone(&self.signer);
         let image = self.seal_image.clone();
         let data = data.to_string();
         let request = IssuanceRequest {
@@ -528,6 +566,7 @@ fn reservation_for(job: &SealJob, issued_at: time::OffsetDateTime) -> Reservatio
         request_id,
         sign_offs,
         departments,
+        seal_fingerprint: None,
     }
 }
 

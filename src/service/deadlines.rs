@@ -217,8 +217,12 @@ impl Bureau {
             request_id: certificate.request_id,
             sign_offs: certificate.sign_offs,
             departments: record.departments(),
+            seal_fingerprint: certificate.seal_fingerprint,
         };
-        self.sign_and_complete(&job, reservation, parsed, issued_at)
+        // Finished under the seal in service now: the completion records which one signed.
+        self.refresh_seal().await?;
+        let seal = self.current_seal();
+        self.sign_and_complete(&job, reservation, parsed, issued_at, &seal)
             .await
             .map(|_| ())
     }

@@ -12,6 +12,7 @@ pub mod feed;
 pub mod issuance;
 pub mod reports;
 pub mod requests;
+pub mod seals;
 pub mod templates;
 pub mod verification;
 
@@ -112,7 +113,10 @@ pub struct BureauSettings {
 /// The bureau: its one seal, its registry, and what it has loaded.
 pub struct Bureau {
     registry: Registry,
-    signer: Arc<dyn Signer>,
+    /// The seal signing now: replaced whole when a rotation is followed.
+    seal: std::sync::RwLock<Arc<seals::ActiveSeal>>,
+    seal_loader: Option<seals::SealLoader>,
+    seal_refresh: tokio::sync::Mutex<()>,
     seal_image: Option<Arc<SealImage>>,
     anchors: TrustAnchors,
     /// The issuing authority, from the seal certificate's subject.
@@ -154,9 +158,16 @@ impl Bureau {
             .0
             .to_string();
         let workers = std::thread::available_parallelism().map_or(2, usize::from);
+        let fingerprint = seals::fingerprint(signer.as_ref());
         Ok(Bureau {
             registry,
-            signer,
+            seal: std::sync::RwLock::new(Arc::new(seals::ActiveSeal {
+                signer,
+                fingerprint,
+                generation: 0,
+            })),
+            seal_loader: None,
+            seal_refresh: tokio::sync::Mutex::new(()),
             seal_image: seal_image.map(Arc::new),
             anchors,
             organization,
@@ -207,18 +218,7 @@ impl Bureau {
 
     /// The seal certificate and its chain up to and including the root, as PEM.
     pub fn seal_chain_pem(&self) -> String {
-        use base64::Engine;
-        let mut pem = String::new();
-        for der in self.signer.certificate_chain() {
-            pem.push_str("-----BEGIN CERTIFICATE-----\n");
-            let text = base64::engine::general_purpose::STANDARD.encode(der);
-            for line in text.as_bytes().chunks(64) {
-                pem.push_str(&String::from_utf8_lossy(line));
-                pem.push('\n');
-            }
-            pem.push_str("-----END CERTIFICATE-----\n");
-        }
-        pem
+        seals::chain_pem(self.current_seal().signer.certificate_chain())
     }
 
     /// Audit entries after `after`, with the chain's length: for auditors.

@@ -164,7 +164,7 @@ impl Bureau {
     /// bundle whose issuer-filled values do not fit is refused here instead of failing every
     /// issuance after its serial was taken.
     async fn check_bundle(&self, files: TemplateFiles) -> Result<Bundle, ServiceError> {
-        let signer = Arc::clone(&self.signer);
+        let signer = Arc::clone(&self.current_seal().signer);
         let image = self.seal_image.clone();
         let base_url = self.settings().base_url.clone();
         let now = self.now();
