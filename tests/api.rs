@@ -430,7 +430,10 @@ fn audit_trail(database: Database) {
     );
 
     let console = "console".to_string();
+    let seal = development_seal_fingerprint(&service);
     let expected: Vec<(&str, String, String)> = vec![
+        // The first start brings its seal into service (the first seal of this registry).
+        ("seal.activated", seal, "oneseal:serve".to_string()),
         (
             "token.created",
             format!("token:{}", token_id(&department)),
@@ -493,8 +496,9 @@ fn audit_trail(database: Database) {
     let details = |index: usize| -> Value {
         serde_json::from_str(entries[index]["details"].as_str().unwrap()).unwrap()
     };
-    assert_eq!(details(7)["sha256"], issued["sha256"]);
-    assert_eq!(details(8)["reason"], "持证主体申请注销");
+    assert_eq!(details(0)["replaces"], Value::Null);
+    assert_eq!(details(8)["sha256"], issued["sha256"]);
+    assert_eq!(details(9)["reason"], "持证主体申请注销");
 
     let length = expected.len();
     assert_chain(&service, &auditor, Ok(&format!("{length} entries")));
@@ -568,6 +572,23 @@ fn audit_trail(database: Database) {
         assert_chain(&service, &auditor, Ok(&format!("{length} entries")));
         eprintln!("caught: {what}");
     }
+}
+
+/// SHA-256 of the development seal's certificate, as the registry names the seal.
+fn development_seal_fingerprint(service: &Service) -> String {
+    let pem = std::fs::read(
+        service
+            .data
+            .path()
+            .join("data/development-seal/seal-cert.pem"),
+    )
+    .unwrap();
+    let (_, block) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+    ring::digest::digest(&ring::digest::SHA256, &block.contents)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// `oneseal audit verify` and `GET /api/v1/audit/verify` agree: whole (exit 0, saying `whole`)

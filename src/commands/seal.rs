@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use oneseal::seal::{CustodyKind, SealKey, Signer, inspect_key_directory, open_key_directory};
-use oneseal::service::seals::{SealLoader, rotate_seal};
+use oneseal::service::seals::{RootChange, SealLoader, rotate_seal};
 
 use super::admin::{CONSOLE, with_registry};
 use super::config::{CommonArgs, Mode, Settings};
@@ -37,8 +37,8 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         let record = rotate_seal(
             &registry,
             &seal,
-            &location,
-            custody.as_str(),
+            (&location, custody.as_str()),
+            RootChange::Refused,
             CONSOLE,
             now_ms,
         )

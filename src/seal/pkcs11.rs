@@ -259,6 +259,10 @@ pub fn generate_in_token(location: &TokenKey, pin: &[u8]) -> Result<TokenPublicK
         Attribute::Sensitive(true),
         Attribute::Extractable(false),
         Attribute::Sign(true),
+        // A seal key signs and does nothing else.
+        Attribute::Decrypt(false),
+        Attribute::Unwrap(false),
+        Attribute::Derive(false),
         Attribute::Label(label),
         Attribute::Id(id.to_vec()),
     ];

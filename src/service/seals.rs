@@ -78,20 +78,30 @@ pub fn chain_pem(chain: &[Vec<u8>]) -> String {
     pem
 }
 
+/// How a rotation may change the trust anchor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RootChange {
+    /// The new seal certificate must be issued by the root of the seal in service, so running
+    /// instances and verifiers keep one trust anchor (`oneseal seal rotate`).
+    Refused,
+    /// A new root is accepted (a restart with another configured seal).
+    Allowed,
+}
+
 /// Brings `signer` into service in place of the seal in service now, with a `seal.rotated`
-/// audit entry. Refused unless the new seal certificate is issued by the same root (verifiers
-/// keep one trust anchor), is valid now, and was never in service before.
+/// audit entry. Refused unless the new seal certificate is valid now and was never in service
+/// before, and (unless `roots` allows) is issued by the same root.
 pub async fn rotate_seal(
     registry: &Registry,
     signer: &dyn Signer,
-    location: &str,
-    custody: &str,
+    (location, custody): (&str, &str),
+    roots: RootChange,
     actor: &str,
     now_ms: i64,
 ) -> Result<SealRecord, ServiceError> {
     let new = describe_seal(signer, location, custody, actor)?;
     let current = registry.active_seal().await?;
-    if let Some(current) = &current {
+    if let (Some(current), RootChange::Refused) = (&current, roots) {
         check_same_root(current, signer)?;
     }
     check_valid_now(signer, now_ms)?;
@@ -172,10 +182,9 @@ impl Bureau {
         self
     }
 
-    /// At start: records the configured seal as the first one when the registry has none, or
-    /// follows the registry when a rotation replaced the configured seal. Refuses a configured
-    /// seal the registry has never seen while another is in service: that is a rotation, and
-    /// goes through `oneseal seal rotate`.
+    /// At start: records the configured seal as the first one when the registry has none,
+    /// follows the registry when a rotation retired the configured seal, and rotates to the
+    /// configured seal when the registry has never seen it (the configuration changed).
     pub async fn adopt_seal(&self, location: &str, custody: &str) -> Result<(), ServiceError> {
         let configured = self.current_seal();
         let active = self.registry().active_seal().await?;
@@ -185,8 +194,8 @@ impl Bureau {
                 let first = rotate_seal(
                     self.registry(),
                     configured.signer.as_ref(),
-                    location,
-                    custody,
+                    (location, custody),
+                    RootChange::Allowed,
                     "oneseal:serve",
                     self.now_ms(),
                 )
@@ -212,10 +221,24 @@ impl Bureau {
             .seal_by_fingerprint(&configured.fingerprint)
             .await?;
         if known.is_none() {
-            return Err(ServiceError::Conflict(format!(
-                "the configured seal (certificate {}) is not the seal in service (generation {}, {}); bring a new seal into service with `oneseal seal rotate --keys DIR`",
-                configured.fingerprint, active.generation, active.location
-            )));
+            // A seal the registry has never had: the configuration changed, which is a rotation
+            // (the running instances follow it; a retired seal never comes back).
+            let record = rotate_seal(
+                self.registry(),
+                configured.signer.as_ref(),
+                (location, custody),
+                RootChange::Allowed,
+                "oneseal:serve",
+                self.now_ms(),
+            )
+            .await?;
+            tracing::warn!(
+                generation = record.generation,
+                replaced = %active.fingerprint,
+                "the configured seal replaces the seal in service (a rotation at start)"
+            );
+            self.install(configured.signer.clone(), &record);
+            return Ok(());
         }
         tracing::warn!(
             configured = %location,

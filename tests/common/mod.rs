@@ -12,6 +12,7 @@ use std::process::Command;
 
 use tempfile::TempDir;
 
+pub mod hsm;
 pub mod service;
 pub mod webhooks;
 
