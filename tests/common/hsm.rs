@@ -12,6 +12,8 @@ use super::{Run, SETUP_HINT, oneseal_binary, require_tool, run};
 pub const SOFTHSM_MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 /// The user PIN every test token is given.
 pub const PIN: &str = "20261126";
+/// The passphrase of the key files `SoftHsm::keygen` writes or reads (a root CA's).
+pub const ROOT_PASSPHRASE: &str = "root passphrase 根";
 
 /// An initialised token, its configuration, and a PIN file readable by its owner only.
 pub struct SoftHsm {
@@ -78,7 +80,7 @@ impl SoftHsm {
             .args(extra)
             .env_remove("ONESEAL_KEY_PASSPHRASE")
             .env_remove("ONESEAL_PKCS11_PIN")
-            .env("ONESEAL_KEY_PASSPHRASE", "root passphrase 根");
+            .env("ONESEAL_KEY_PASSPHRASE", ROOT_PASSPHRASE);
         for (key, value) in self.env() {
             command.env(key, value);
         }
