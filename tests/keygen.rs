@@ -360,3 +360,128 @@ fn assert_signature_verifies(signer: &dyn Signer) {
         .unwrap();
     assert!(signature.len() <= signer.algorithm().max_signature_len());
 }
+
+#[test]
+fn ca_issues_from_an_existing_root_and_crl_base_url_names_its_crl() {
+    let (temp, root_dir) = generated(&[], Some(PASSPHRASE));
+    let out = temp.path().join("next");
+    let output = keygen(
+        &out,
+        &[
+            "--ca",
+            path_str(&root_dir),
+            "--crl-base-url",
+            "https://zwfw.example.gov.cn/",
+        ],
+        Some(PASSPHRASE),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Only the seal's files: the root stays where it is.
+    let mut names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["seal-cert.pem", "seal-key.pem"]);
+    let verified = openssl_text(&[
+        "verify",
+        "-CAfile",
+        path_str(&root_dir.join("root-ca.pem")),
+        path_str(&out.join("seal-cert.pem")),
+    ]);
+    assert!(verified.contains(": OK"), "{verified}");
+    let text = openssl_text(&[
+        "x509",
+        "-in",
+        path_str(&out.join("seal-cert.pem")),
+        "-noout",
+        "-text",
+    ]);
+    let root_text = openssl_text(&[
+        "x509",
+        "-in",
+        path_str(&root_dir.join("root-ca.pem")),
+        "-noout",
+        "-text",
+    ]);
+    let ski: String = root_text
+        .split("X509v3 Subject Key Identifier: \n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .replace(':', "")
+        .to_lowercase();
+    assert!(
+        text.contains(&format!("URI:https://zwfw.example.gov.cn/crl/{ski}.crl")),
+        "{text}"
+    );
+    assert!(
+        fs::read_to_string(out.join("seal-key.pem"))
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
+
+    // The root key's passphrase is needed, and a wrong one is named.
+    let wrong = keygen(
+        &temp.path().join("x"),
+        &["--ca", path_str(&root_dir)],
+        Some("wrong"),
+    );
+    assert_eq!(wrong.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("root-ca-key.pem: wrong passphrase"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_passphrase_comes_from_a_private_file_never_from_one_others_can_read() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("passphrase");
+    fs::write(&file, format!("{PASSPHRASE}\n")).unwrap();
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    let run = |out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_oneseal"))
+            .args(["keygen", "--out"])
+            .arg(out)
+            .env_remove("ONESEAL_KEY_PASSPHRASE")
+            .env("ONESEAL_KEY_PASSPHRASE_FILE", &file)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&temp.path().join("a"));
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("others may read it: chmod 600"), "{stderr}");
+    assert!(!stderr.contains(PASSPHRASE), "{stderr}");
+    assert!(!temp.path().join("a").exists());
+
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o600)).unwrap();
+    let out = temp.path().join("b");
+    let made = run(&out);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let key = fs::read(out.join("seal-key.pem")).unwrap();
+    let chain = fs::read(out.join("seal-cert.pem")).unwrap();
+    KeyFileSigner::from_pem(&key, &chain, Some(PASSPHRASE.as_bytes())).unwrap();
+    // openssl agrees on the passphrase (the trailing newline is not part of it).
+    openssl_text(&[
+        "pkey",
+        "-in",
+        path_str(&out.join("seal-key.pem")),
+        "-passin",
+        &format!("pass:{PASSPHRASE}"),
+        "-noout",
+    ]);
+}
