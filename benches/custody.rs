@@ -41,6 +41,7 @@ fn main() -> ExitCode {
     };
     let mut criterion = Criterion::default().configure_from_args();
     bench_signature(&mut criterion, &signers);
+    bench_check(&mut criterion, &signers);
     bench_parallel(&mut criterion, &signers);
     if let Err(message) = bench_one_page(&mut criterion, &signers) {
         eprintln!("benches/custody: {message}");
@@ -88,6 +89,33 @@ fn bench_signature(criterion: &mut Criterion, signers: &[Custodian]) {
             bencher.iter(|| signer.sign(black_box(&message)));
         });
     }
+    group.finish();
+}
+
+/// What the token signer adds after `C_Sign`: the ECDSA verification of each signature against
+/// the seal certificate (ring), timed alone.
+fn bench_check(criterion: &mut Criterion, signers: &[Custodian]) {
+    use ring::signature::{ECDSA_P256_SHA256_ASN1, UnparsedPublicKey};
+    let message = vec![0x31u8; SIGNED_ATTRIBUTES_BYTES];
+    let Some((_, signer)) = signers.first() else {
+        return;
+    };
+    let (Ok(signature), Some(certificate)) =
+        (signer.sign(&message), signer.certificate_chain().first())
+    else {
+        return;
+    };
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(certificate) else {
+        return;
+    };
+    let point = parsed.public_key().subject_public_key.data.to_vec();
+    let mut group = criterion.benchmark_group("custody_check");
+    group.bench_function("ring_verify", |bencher| {
+        bencher.iter(|| {
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &point)
+                .verify(black_box(&message), black_box(&signature))
+        });
+    });
     group.finish();
 }
 
