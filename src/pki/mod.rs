@@ -1,11 +1,16 @@
 //! Certificate issuance: the seal's root CA and seal certificate profiles and the identifiers they
-//! carry. Pure: keys (through rcgen's `SigningKey` seam), names, times and serials come in; DER
-//! goes out. No file I/O, clock or random numbers here.
+//! carry, and the root's certificate revocation lists. Pure: keys (through rcgen's `SigningKey`
+//! seam), names, times and serials come in; DER goes out. No file I/O, clock or random numbers.
 
 mod credit_code;
+mod crl;
 mod profile;
 
 pub use credit_code::CreditCode;
+pub use crl::{
+    CertificateSerial, CrlContents, CrlError, CrlNumber, MAX_CRL_BYTES, MAX_CRL_ENTRIES,
+    RevocationList, RevocationReason, RevokedCertificateEntry, issue_crl,
+};
 pub use profile::{
     ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
     issue_seal_certificate, root_common_name, root_key_identifier_hex,
