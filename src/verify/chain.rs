@@ -103,6 +103,8 @@ impl ExtendedKeyUsageValidator for Usage {
 
 /// Validates `signer` (DER) with the CMS's other certificates as intermediates, at
 /// `validation_time`; an expiry is told apart from a path that was never valid at `claimed`.
+/// Returns the certificate (DER) of the signer's issuer on the validated path: the key whose
+/// CRLs speak for the signer (RFC 5280 §6.3.3).
 pub(crate) fn validate(
     usage: Usage,
     (signer, signer_certificate): (&[u8], &x509_cert::Certificate),
@@ -110,17 +112,17 @@ pub(crate) fn validate(
     anchors: &TrustAnchors,
     validation_time: OffsetDateTime,
     claimed: Option<OffsetDateTime>,
-) -> Result<(), PathFailure> {
+) -> Result<Vec<u8>, PathFailure> {
     check_signer_key_usage(signer_certificate)?;
     let anchor_ders: Vec<CertificateDer<'_>> = anchors
         .certificates
         .iter()
         .map(|c| CertificateDer::from(c.as_slice()))
         .collect();
-    let trust: Vec<TrustAnchor<'_>> = anchor_ders
+    let (trust, trusted_ders): (Vec<TrustAnchor<'_>>, Vec<&CertificateDer<'_>>) = anchor_ders
         .iter()
-        .filter_map(|c| webpki::anchor_from_trusted_cert(c).ok())
-        .collect();
+        .filter_map(|c| Some((webpki::anchor_from_trusted_cert(c).ok()?, c)))
+        .unzip();
     let intermediates: Vec<CertificateDer<'_>> = intermediates
         .iter()
         .map(|c| CertificateDer::from(c.as_slice()))
@@ -132,9 +134,9 @@ pub(crate) fn validate(
             format!("the signer's certificate cannot be read: {e}"),
         )
     })?;
-    let at = |time: OffsetDateTime| {
+    let at = |time: OffsetDateTime| -> Result<Vec<u8>, WebpkiError> {
         let seconds = u64::try_from(time.unix_timestamp()).unwrap_or(0);
-        end_entity.verify_for_usage(
+        let path = end_entity.verify_for_usage(
             webpki::ALL_VERIFICATION_ALGS,
             &trust,
             &intermediates,
@@ -142,17 +144,28 @@ pub(crate) fn validate(
             usage,
             None,
             None,
-        )
+        )?;
+        // The issuer is the path's first intermediate, or else its trust anchor.
+        let issuer = match path.intermediate_certificates().next() {
+            Some(issuer) => issuer.der().to_vec(),
+            None => trust
+                .iter()
+                .zip(&trusted_ders)
+                .find(|(anchor, _)| **anchor == *path.anchor())
+                .map(|(_, der)| der.to_vec())
+                .unwrap_or_default(),
+        };
+        Ok(issuer)
     };
     match at(validation_time) {
         // The claimed time must not precede the certificate (ETSI EN 319 102-1 §5.2.6).
         // Compared with notBefore directly: re-running the path would cost its signatures again.
-        Ok(_) => match claimed {
+        Ok(issuer) => match claimed {
             Some(claimed) if claimed.unix_timestamp() < not_before(signer_certificate) => Err(failure(
                 SubIndication::NotYetValid,
                 "the claimed signing time is before the signer's certificate was valid".into(),
             )),
-            _ => Ok(()),
+            _ => Ok(issuer),
         },
         Err(WebpkiError::CertExpired { .. }) => Err(match claimed.map(at) {
             Some(Ok(_)) => failure(

@@ -1,8 +1,10 @@
 //! Verification: every signature of every revision, what changed after each, and one verdict
-//! in ETSI EN 319 102-1 terms. Pure: the validation time and the trust anchors are passed in.
+//! in ETSI EN 319 102-1 terms. Pure: the validation time, the trust anchors, the CRLs and any
+//! proof of existence are passed in.
 
 mod chain;
 mod changes;
+mod revocation;
 mod signature;
 pub mod text;
 
@@ -60,6 +62,22 @@ pub enum SubIndication {
     NotYetValid,
     /// An algorithm the verifier does not accept.
     CryptoConstraintsFailure,
+    /// The signer's certificate was revoked because its key was compromised, and nothing
+    /// proves the signature existed before the revocation (see `verify/revocation.rs`).
+    Revoked,
+    /// The signer's certificate was revoked for another reason, and nothing proves the
+    /// signature existed before the revocation.
+    RevokedNoPoe,
+}
+
+/// A time at which the signed document is proven to have existed (ETSI EN 319 102-1 §5.6.2.3,
+/// proof of existence), and what proves it. A claimed signing time (`/M`, the signingTime
+/// attribute) is a claim, never a proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofOfExistence {
+    pub time: OffsetDateTime,
+    /// For the report: e.g. "the registry recorded issuing these exact bytes".
+    pub evidence: String,
 }
 
 /// What the verifier needs besides the file.
@@ -72,6 +90,13 @@ pub struct Policy {
     pub max_revisions: usize,
     /// Most signatures checked before the file is refused.
     pub max_signatures: usize,
+    /// CRLs (DER) that may concern the signers' certificates (RFC 5280 §6.3). Each counts only
+    /// when its issuer's key, the one that signed the certificate, signed it.
+    pub crls: Vec<Vec<u8>>,
+    /// When the whole document is proven to have existed, if anything proves it. Every signature
+    /// in the file existed then too. (Per-signature evidence such as RFC 3161 signature
+    /// timestamps would join it in `revocation::proof_for`.)
+    pub proof_of_existence: Option<ProofOfExistence>,
 }
 
 impl Policy {
@@ -81,6 +106,8 @@ impl Policy {
             limits: Limits::default(),
             max_revisions: 256,
             max_signatures: 256,
+            crls: Vec::new(),
+            proof_of_existence: None,
         }
     }
 }
@@ -133,6 +160,9 @@ pub struct Report {
     pub revisions: usize,
     pub validation_time: String,
     pub signatures: Vec<SignatureReport>,
+    /// Findings about the inputs rather than a signature: CRLs that could not be read or that
+    /// concern none of the signers.
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -158,12 +188,13 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
     let file = PdfFile::open(pdf, policy.limits)?;
     let revisions = changes::revisions(pdf, file, policy)?;
     let found = signature::find_signatures(&revisions, policy.max_signatures)?;
+    let crls = revocation::Crls::parse(&policy.crls);
     let mut reports = Vec::with_capacity(found.len());
     // Signatures of one revision share its change analysis.
     let mut analysed: std::collections::HashMap<(usize, Option<i64>), Vec<Modification>> =
         std::collections::HashMap::new();
     for signature in &found {
-        let mut report = signature::check(pdf, signature, &revisions, anchors, policy);
+        let mut report = signature::check(pdf, signature, &revisions, anchors, policy, &crls);
         let key = (signature.revision, signature.certification_level);
         if signature.revision > 0 && !analysed.contains_key(&key) {
             let changes = changes::after(
@@ -193,6 +224,7 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
         revisions: revisions.len(),
         validation_time: rfc3339(policy.validation_time),
         signatures: reports,
+        warnings: crls.warnings(),
     })
 }
 

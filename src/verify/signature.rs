@@ -12,6 +12,7 @@ use x509_cert::Certificate;
 
 use super::chain::{self, TrustAnchors};
 use super::changes::Revision;
+use super::revocation::Crls;
 use super::{Indication, Policy, SignatureReport, SubIndication, VerifyError};
 use crate::cms::{self, SigningCertificateV2};
 use crate::pdf::{Dictionary, Object, PdfError};
@@ -98,6 +99,7 @@ pub(crate) fn check(
     revisions: &[Revision<'_>],
     anchors: &TrustAnchors,
     policy: &Policy,
+    crls: &Crls,
 ) -> SignatureReport {
     let dictionary = &found.dictionary;
     let mut report = SignatureReport {
@@ -129,7 +131,7 @@ pub(crate) fn check(
         modifications: Vec::new(),
     };
     if let Err((indication, sub, message)) =
-        check_all(pdf, found, revisions, anchors, policy, &mut report)
+        check_all(pdf, found, revisions, (anchors, crls), policy, &mut report)
     {
         report.indication = indication;
         report.sub_indication = Some(sub);
@@ -148,7 +150,7 @@ fn check_all(
     pdf: &[u8],
     found: &FoundSignature,
     revisions: &[Revision<'_>],
-    anchors: &TrustAnchors,
+    (anchors, crls): (&TrustAnchors, &Crls),
     policy: &Policy,
     report: &mut SignatureReport,
 ) -> Result<(), Failure> {
@@ -243,7 +245,7 @@ fn check_all(
         .filter(|(der, _)| der.as_slice() != signer_der)
         .map(|(der, _)| der.clone())
         .collect();
-    chain::validate(
+    let issuer = chain::validate(
         usage,
         (signer_der, signer),
         &others,
@@ -251,7 +253,9 @@ fn check_all(
         policy.validation_time,
         claimed,
     )
-    .map_err(|f| (f.indication, f.sub_indication, f.message))
+    .map_err(|f| (f.indication, f.sub_indication, f.message))?;
+    // RFC 5280 §6.3: revocation, once the path (and so the issuer's key) is known.
+    crls.check(signer_der, &issuer, policy, report)
 }
 
 /// The encapsulated content's octets (a timestamp token's TSTInfo).

@@ -29,6 +29,7 @@ struct Labels {
     permitted: &'static str,
     forbidden: &'static str,
     none: &'static str,
+    warning: &'static str,
 }
 
 const ENGLISH: Labels = Labels {
@@ -49,6 +50,7 @@ const ENGLISH: Labels = Labels {
     permitted: "permitted",
     forbidden: "NOT permitted",
     none: "The document carries no signature.",
+    warning: "Warning",
 };
 
 const CHINESE: Labels = Labels {
@@ -69,6 +71,7 @@ const CHINESE: Labels = Labels {
     permitted: "允许",
     forbidden: "不允许",
     none: "文档不含任何签名。",
+    warning: "提示",
 };
 
 fn verdict(labels: &Labels, indication: Indication) -> &'static str {
@@ -94,6 +97,9 @@ pub fn render(report: &Report, language: Language) -> String {
         indication_code(report.indication),
         report.summary
     );
+    for warning in &report.warnings {
+        let _ = writeln!(out, "{}: {}", labels.warning, printable(warning));
+    }
     if report.signatures.is_empty() {
         let _ = writeln!(out, "{}", labels.none);
     }
