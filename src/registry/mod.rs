@@ -6,6 +6,7 @@
 //! (`$1` placeholders work on both); only the schema and the chain-head lock differ.
 
 pub mod audit;
+mod crls;
 mod events;
 mod records;
 mod requests;
@@ -19,6 +20,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use audit::{AuditEntry, AuditRecord, ChainBreak, ChainVerifier};
+pub use crls::{CrlRecord, NewCrl, Publication};
 pub use events::*;
 pub use records::*;
 pub use requests::*;
