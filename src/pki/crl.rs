@@ -211,6 +211,12 @@ impl CertificateSerial {
         (serial.0 != [0]).then_some(serial)
     }
 
+    /// The serial of a DER certificate.
+    pub fn of_certificate(certificate: &[u8]) -> Option<CertificateSerial> {
+        let (_, parsed) = X509Certificate::from_der(certificate).ok()?;
+        CertificateSerial::from_integer_bytes(parsed.raw_serial())
+    }
+
     /// The INTEGER's minimal content octets.
     pub fn as_integer_bytes(&self) -> &[u8] {
         &self.0

@@ -184,7 +184,7 @@ mod tests {
         AuditRecord::new(
             "console",
             "crl.published",
-            &format!("crl/aa/{number}"),
+            format!("crl/aa/{number}"),
             serde_json::json!({}),
         )
     }

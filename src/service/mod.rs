@@ -12,6 +12,7 @@ pub mod feed;
 pub mod issuance;
 pub mod reports;
 pub mod requests;
+pub mod revocation;
 pub mod seals;
 pub mod templates;
 pub mod verification;

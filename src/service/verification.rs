@@ -1,5 +1,7 @@
 //! Public verification: the signature report of the verification issue plus the registry's view
-//! of the licence (issued, revoked, unknown) and whether the bytes are the archived ones.
+//! of the licence (issued, revoked, unknown) and whether the bytes are the archived ones. The
+//! report honours the newest CRL of each root, and the registry's archive is proof of when the
+//! bureau signed a licence whose bytes it holds (docs/revocation.md).
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use serde::Serialize;
 use super::templates::sha256_hex;
 use super::{Bureau, ServiceError, off_runtime};
 use crate::registry::{CertificateRecord, CertificateStatus};
-use crate::verify::{Policy, Report, verify};
+use crate::verify::{Policy, ProofOfExistence, Report, verify};
 
 /// The signature field name the issuer gives a licence's seal: `Seal-<serial>`.
 const SEAL_FIELD_PREFIX: &str = "Seal-";
@@ -52,6 +54,11 @@ pub struct PublicCertificate {
     pub sha256: String,
     pub revoked_at_ms: Option<i64>,
     pub revocation_reason: Option<String>,
+    /// When the seal certificate itself was revoked (its root's newest CRL lists it).
+    pub seal_revoked_at_ms: Option<i64>,
+    /// Whether the bureau archived this licence before the seal certificate's revocation (then
+    /// the licence stands; after it, the seal no longer vouches for it).
+    pub issued_before_seal_revocation: Option<bool>,
 }
 
 impl Bureau {
@@ -73,9 +80,18 @@ impl Bureau {
         })?
         .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
         let sha256 = sha256_hex(&pdf);
+        let archived = self.registry().certificate_by_sha256(&sha256).await?;
         let anchors = self.anchors.clone();
         let mut policy = Policy::new(time::OffsetDateTime::now_utc());
         policy.limits.max_input_bytes = self.settings().max_verify_bytes;
+        policy.crls = self
+            .registry()
+            .latest_crls()
+            .await?
+            .into_iter()
+            .map(|crl| crl.der)
+            .collect();
+        policy.proof_of_existence = self.archive_proof(archived.as_ref()).await?;
         let started = std::time::Instant::now();
         // The permit travels with the work: a file that outlives its budget keeps its slot until
         // its thread ends, so abandoned verifications cannot pile up.
@@ -105,17 +121,45 @@ impl Bureau {
         })?;
         metrics::counter!("oneseal_verifications_total", "outcome" => report.indication.as_label())
             .increment(1);
-        let registry = self.registry_view(&report, sha256).await?;
+        let registry = self.registry_view(&report, archived, sha256).await?;
         Ok(Verification { report, registry })
     }
 
-    /// Finds the licence by its exact bytes, else by the serial its seal's field names.
+    /// The upload's proof of existence: when it is byte for byte a licence the bureau archived,
+    /// the time the archive committed it (its `certificate.issued` audit entry, in the same
+    /// transaction as the bytes). The licence existed then, whatever its claimed signing time.
+    async fn archive_proof(
+        &self,
+        archived: Option<&CertificateRecord>,
+    ) -> Result<Option<ProofOfExistence>, ServiceError> {
+        let Some(record) = archived.filter(|r| r.status != CertificateStatus::Signing) else {
+            return Ok(None);
+        };
+        let Some(ms) = self.registry().archived_at_ms(&record.serial).await? else {
+            return Ok(None);
+        };
+        let Ok(time) = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ProofOfExistence {
+            time,
+            evidence: format!(
+                "the bureau's registry archived these exact bytes as licence {}",
+                record.serial
+            ),
+        }))
+    }
+
+    /// The licence found by its exact bytes (`archived`), else by the serial its seal's field
+    /// names.
     async fn registry_view(
         &self,
         report: &Report,
+        archived: Option<CertificateRecord>,
         sha256: String,
     ) -> Result<RegistryView, ServiceError> {
-        if let Some(record) = self.registry().certificate_by_sha256(&sha256).await? {
+        if let Some(record) = archived {
             return Ok(view(Some(&record), true, sha256));
         }
         let claimed = report
@@ -145,6 +189,19 @@ impl Bureau {
         let Some(sha256) = record.sha256.clone() else {
             return Ok(None);
         };
+        let seal_revoked_at_ms = self
+            .seal_revocation(record.seal_fingerprint.as_deref())
+            .await?
+            .map(|entry| super::revocation::ms(entry.effective_from()));
+        let issued_before_seal_revocation = match seal_revoked_at_ms {
+            Some(revoked) => Some(
+                self.registry()
+                    .archived_at_ms(&record.serial)
+                    .await?
+                    .is_some_and(|archived| archived < revoked),
+            ),
+            None => None,
+        };
         Ok(Some(PublicCertificate {
             serial: record.serial,
             title: record.template_title,
@@ -156,6 +213,8 @@ impl Bureau {
             sha256,
             revoked_at_ms: record.revoked_at_ms,
             revocation_reason: record.revocation_reason,
+            seal_revoked_at_ms,
+            issued_before_seal_revocation,
         }))
     }
 }

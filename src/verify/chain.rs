@@ -43,6 +43,11 @@ impl TrustAnchors {
     pub fn is_empty(&self) -> bool {
         self.certificates.is_empty()
     }
+
+    /// The trusted certificates, DER.
+    pub fn certificates(&self) -> &[Vec<u8>] {
+        &self.certificates
+    }
 }
 
 /// A path problem, already in ETSI terms.

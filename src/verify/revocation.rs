@@ -71,7 +71,7 @@ impl Crls {
         if self.lists.is_empty() {
             return Ok(());
         }
-        let Some(serial) = signer_serial(signer_der) else {
+        let Some(serial) = CertificateSerial::of_certificate(signer_der) else {
             return Ok(());
         };
         let mut trusted: Vec<&RevocationList> = Vec::new();
@@ -188,13 +188,6 @@ fn not_revoked(newest: &RevocationList, validation_time: OffsetDateTime) -> Stri
         ));
     }
     line
-}
-
-/// The signer's serial, as the CRL entries carry it.
-fn signer_serial(signer_der: &[u8]) -> Option<CertificateSerial> {
-    use x509_parser::prelude::FromDer;
-    let (_, certificate) = x509_parser::certificate::X509Certificate::from_der(signer_der).ok()?;
-    CertificateSerial::from_integer_bytes(certificate.raw_serial())
 }
 
 /// Whether the CRL names the issuer certificate's subject (then a failed check is a forgery or
