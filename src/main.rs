@@ -40,6 +40,12 @@ enum Command {
     /// The seal in service, and rotation to a new seal without downtime.
     #[command(subcommand)]
     Seal(SealCommand),
+    /// The seal's root CA: revoke a certificate, issue the CRL (docs/revocation.md).
+    #[command(subcommand)]
+    Ca(CaCommand),
+    /// Certificate revocation lists in the service's registry.
+    #[command(subcommand)]
+    Crl(CrlCommand),
 }
 
 #[derive(Subcommand)]
@@ -48,6 +54,20 @@ enum SealCommand {
     Rotate(commands::seal::RotateArgs),
     /// List every seal ever in service (generation, certificate SHA-256, state, custody, place).
     List(commands::config::CommonArgs),
+}
+
+#[derive(Subcommand)]
+enum CaCommand {
+    /// Revoke a certificate and write the CA's new CRL (DIR/root-ca.crl).
+    Revoke(commands::ca::RevokeArgs),
+    /// Issue the CRL again with a higher number and a fresh nextUpdate.
+    Crl(commands::ca::CrlArgs),
+}
+
+#[derive(Subcommand)]
+enum CrlCommand {
+    /// Publish a CRL of the seal's root: served at /crl/{SKI}.crl, honoured by verification.
+    Publish(commands::ca::PublishArgs),
 }
 
 #[derive(Subcommand)]
@@ -91,6 +111,9 @@ fn main() -> ExitCode {
         Command::Audit(AuditCommand::Verify(args)) => commands::admin::verify_audit(args),
         Command::Seal(SealCommand::Rotate(args)) => commands::seal::rotate(args).map(|()| 0),
         Command::Seal(SealCommand::List(args)) => commands::seal::list(args).map(|()| 0),
+        Command::Ca(CaCommand::Revoke(args)) => commands::ca::revoke(args).map(|()| 0),
+        Command::Ca(CaCommand::Crl(args)) => commands::ca::crl(args).map(|()| 0),
+        Command::Crl(CrlCommand::Publish(args)) => commands::ca::publish(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

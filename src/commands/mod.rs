@@ -1,6 +1,7 @@
 //! One file per subcommand: parse arguments, do the I/O, call the library.
 
 pub mod admin;
+pub mod ca;
 pub mod config;
 pub mod issue;
 pub mod keygen;

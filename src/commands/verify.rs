@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use oneseal::pdf::Limits;
+use oneseal::pki::{MAX_CRL_BYTES, RevocationList};
 use oneseal::verify::text::{Language, render};
 use oneseal::verify::{Policy, TrustAnchors, verify};
 
@@ -15,6 +16,10 @@ pub struct VerifyArgs {
     /// A trusted root certificate (PEM, may hold several, or DER); repeatable.
     #[arg(long = "trust", required = true)]
     trust: Vec<PathBuf>,
+    /// A CRL (DER or PEM) from a signer's issuer, honoured when that issuer's key signed it;
+    /// repeatable (docs/revocation.md).
+    #[arg(long = "crl", value_name = "FILE")]
+    crl: Vec<PathBuf>,
     /// Print the report as JSON (schema: docs/verify-report.md).
     #[arg(long)]
     json: bool,
@@ -46,6 +51,14 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
     let input = super::read_limited(&args.input, limits.max_input_bytes, "verify")?;
     let mut policy = Policy::new(time::OffsetDateTime::now_utc());
     policy.limits = limits;
+    for path in &args.crl {
+        let bytes = super::read_limited(path, MAX_CRL_BYTES * 2, "read the CRL")?;
+        let lists = RevocationList::parse_all(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        policy
+            .crls
+            .extend(lists.iter().map(|list| list.der().to_vec()));
+    }
     let budget = std::time::Duration::from_secs(args.timeout);
     let report = verify_within(input, anchors, policy, budget)
         .with_context(|| format!("cannot verify {}", args.input.display()))?;

@@ -8,6 +8,7 @@ mod limits;
 pub mod openapi;
 mod ops;
 pub mod pages;
+mod revocation;
 mod workflow;
 
 use std::net::SocketAddr;
@@ -167,6 +168,11 @@ pub fn router(state: AppState) -> Router {
                 .route("/api/v1/verify", post(api::verify))
                 .layer(DefaultBodyLimit::max(settings.max_verify_bytes)),
         )
+        .merge(
+            Router::new()
+                .route("/api/v1/crl", put(revocation::publish))
+                .layer(DefaultBodyLimit::max(crate::pki::MAX_CRL_BYTES * 2)),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -175,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/verify", get(pages::verify_form))
         .route("/verify/{serial}", get(pages::certificate_page))
         .route("/static/{file}", get(pages::static_asset))
+        .route("/crl/{crl_file}", get(revocation::crl))
         .route("/healthz", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/openapi.json", get(ops::openapi))

@@ -133,6 +133,7 @@ fn certificate_html(certificate: &PublicCertificate) -> String {
         .iter()
         .map(|(label, value)| format!("<div><dt>{label}</dt><dd>{value}</dd></div>"))
         .collect();
+    let explanation = explanation + &seal_revocation_html(certificate);
     let body = format!(
         "<section class=\"verdict {class}\" aria-labelledby=\"verdict\">\
          <h1 id=\"verdict\"><span class=\"mark\" aria-hidden=\"true\">{mark}</span>{heading}</h1>\
@@ -142,6 +143,26 @@ fn certificate_html(certificate: &PublicCertificate) -> String {
          <a href=\"/verify\">电子证照核验</a>页面上传，核对电子印章并与上面的指纹比对。</p>"
     );
     page(heading, &certificate.authority, &body)
+}
+
+/// A line when the seal certificate itself was revoked (docs/revocation.md): whether the bureau
+/// archived this licence before that.
+fn seal_revocation_html(certificate: &PublicCertificate) -> String {
+    let Some(revoked_at) = certificate.seal_revoked_at_ms else {
+        return String::new();
+    };
+    let when = escape(&beijing_time(revoked_at));
+    if certificate.issued_before_seal_revocation == Some(true) {
+        format!(
+            "<p>签发机关的电子印章证书已于{when}撤销；本证照在此之前签发并登记，登记记录可以证明，\
+             撤销不影响本证照。</p>"
+        )
+    } else {
+        format!(
+            "<p><strong>签发机关的电子印章证书已于{when}撤销；本证照的登记晚于撤销，\
+             电子印章不能证明其真实性，请向签发机关核实。</strong></p>"
+        )
+    }
 }
 
 fn not_found_html(serial: &str, authority: &str) -> String {
