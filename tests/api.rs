@@ -96,6 +96,8 @@ enum Payload {
     Listing,
     /// A webhook subscriber.
     Webhook,
+    /// The development seal's root's CRL, `application/pkix-crl` (`oneseal ca crl`).
+    Crl,
 }
 
 const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
@@ -104,8 +106,8 @@ const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "audi
 /// carries, the success status. Rows run in this order (each row's refused callers first, so a
 /// state change happens only once and only by an allowed role). Placeholders: `{template}`,
 /// `{pending}` (a version awaiting approval), `{serial}` (an issued certificate), `{revocable}`
-/// (another one, revoked by the row that allows it), `{victim}` (a token to revoke) and `{ready}`
-/// (a request ready for the seal).
+/// (another one, revoked by the row that allows it), `{victim}` (a token to revoke), `{ready}`
+/// (a request ready for the seal) and `{crl}` (the seal's root's CRL, published by its row).
 #[rustfmt::skip]
 const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("POST", "/api/v1/templates", Access::Roles(&["department"]), Payload::Bundle, 201),
@@ -149,6 +151,8 @@ const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("GET", "/api/v1/webhooks", Access::Roles(&["admin"]), Payload::Nothing, 200),
     ("POST", "/api/v1/verify", Access::Public, Payload::Licence, 200),
     ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
+    ("PUT", "/api/v1/crl", Access::Roles(&["admin"]), Payload::Crl, 201),
+    ("GET", "/crl/{crl}", Access::Public, Payload::Nothing, 200),
     ("GET", "/verify", Access::Public, Payload::Nothing, 200),
     ("GET", "/verify/{serial}", Access::Public, Payload::Nothing, 200),
     ("GET", "/healthz", Access::Public, Payload::Nothing, 200),
@@ -199,7 +203,18 @@ fn authorisation_matrix(database: Database) {
     let revoked = service.token("issuer", None, "revoked before the matrix");
     let revoke = service.oneseal(&["token", "revoke", token_id(&revoked)]);
     assert!(revoke.ok(), "{}", revoke.describe());
+    let seal_dir = service.data.path().join("data/development-seal");
+    let issued_crl = service.oneseal(&["ca", "crl", "--ca", seal_dir.to_str().unwrap()]);
+    assert!(issued_crl.ok(), "{}", issued_crl.describe());
+    let crl = std::fs::read(seal_dir.join("root-ca.crl")).unwrap();
+    let root = std::fs::read(seal_dir.join("root-ca.pem")).unwrap();
+    let (_, root) = x509_parser::pem::parse_x509_pem(&root).unwrap();
+    let crl_file = format!(
+        "{}.crl",
+        oneseal::pki::root_key_identifier_hex(&root.contents).unwrap()
+    );
     let places = [
+        ("{crl}", crl_file),
         ("{template}", TEMPLATE.to_string()),
         ("{pending}", pending.clone()),
         (
@@ -261,6 +276,9 @@ fn authorisation_matrix(database: Database) {
                     "name": "市场监管局 监管抄告",
                     "url": "http://127.0.0.1:9/hook",
                 })),
+                Payload::Crl => request
+                    .header("content-type", "application/pkix-crl")
+                    .body(crl.clone()),
             };
             request.send().unwrap()
         };

@@ -137,6 +137,25 @@ fn every_documented_operation_answers_as_documented() {
         .as_str()
         .unwrap()
         .to_string();
+    // The development seal's root publishes a CRL, so `/crl/{crl_file}` has one to serve.
+    let seal_dir = service.data.path().join("data/development-seal");
+    for args in [
+        vec!["ca", "crl", "--ca", seal_dir.to_str().unwrap()],
+        vec![
+            "crl",
+            "publish",
+            seal_dir.join("root-ca.crl").to_str().unwrap(),
+        ],
+    ] {
+        let done = service.oneseal(&args);
+        assert!(done.ok(), "{}", done.describe());
+    }
+    let root = std::fs::read(seal_dir.join("root-ca.pem")).unwrap();
+    let (_, root) = x509_parser::pem::parse_x509_pem(&root).unwrap();
+    let crl_file = format!(
+        "{}.crl",
+        oneseal::pki::root_key_identifier_hex(&root.contents).unwrap()
+    );
 
     let served: Value = service.get("/api/v1/openapi.json", None).json().unwrap();
     let document = document();
@@ -146,7 +165,7 @@ fn every_documented_operation_answers_as_documented() {
     );
 
     for (method, path, operation) in operations(&document) {
-        let url = concrete(&path, operation, &serial);
+        let url = concrete(&path, operation, &serial, &crl_file);
         let name = format!("{} {url}", method.to_uppercase());
         let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let anonymous = service.request(method.clone(), &url, None).send().unwrap();
@@ -207,8 +226,9 @@ fn operations(document: &Value) -> Vec<(String, String, &Value)> {
     found
 }
 
-/// `path` with each parameter replaced by its documented example, `{serial}` by a real licence.
-fn concrete(path: &str, operation: &Value, serial: &str) -> String {
+/// `path` with each parameter replaced by its documented example, `{serial}` by a real licence
+/// and `{crl_file}` by the name of a published CRL.
+fn concrete(path: &str, operation: &Value, serial: &str, crl_file: &str) -> String {
     let mut url = path.to_string();
     for parameter in operation["parameters"].as_array().into_iter().flatten() {
         if parameter["in"] != "path" {
@@ -218,6 +238,7 @@ fn concrete(path: &str, operation: &Value, serial: &str) -> String {
         let example = &parameter["example"];
         let value = match (name, example) {
             ("serial", _) => serial.to_string(),
+            ("crl_file", _) => crl_file.to_string(),
             (_, Value::String(text)) => text.clone(),
             (_, Value::Number(number)) => number.to_string(),
             _ => panic!("{path}: parameter {name} has no example"),

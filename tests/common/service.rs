@@ -155,7 +155,9 @@ impl Service {
         command
     }
 
-    /// Starts the process on a free port and waits until it listens.
+    /// Starts the process on a free port (or on `ONESEAL_LISTEN` when the test's environment
+    /// fixes one, e.g. for a seal whose CRL distribution point names the service) and waits
+    /// until it listens.
     fn launch(&mut self) {
         // Lines of earlier launches (the log is appended across restarts) do not count.
         let earlier = std::fs::read(&self.log)
@@ -166,9 +168,14 @@ impl Service {
             .append(true)
             .open(&self.log)
             .expect("log file");
+        let listen = self
+            .env
+            .iter()
+            .find(|(key, _)| key == "ONESEAL_LISTEN")
+            .map_or("127.0.0.1:0".to_string(), |(_, address)| address.clone());
         let child = self
             .command()
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(["serve", "--listen", &listen])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
