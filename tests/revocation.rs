@@ -653,3 +653,135 @@ fn serial_hex(der: &[u8]) -> String {
         .unwrap()
         .to_hex()
 }
+
+/// `oneseal ca` on its own: a revocation dated in the past with an invalidity date and another
+/// reason, numbers that only grow, and refusals (a future date, the same certificate twice, a
+/// certificate of another CA, a state file of another root) that leave the CA's files alone.
+#[test]
+fn the_ca_records_what_it_revokes_and_refuses_what_it_cannot() {
+    let dir = TempDir::new().unwrap();
+    let keys = dir.path().join("keys");
+    let other = dir.path().join("other");
+    for out in [&keys, &other] {
+        let made = oneseal_env(
+            [OsStr::new("keygen"), OsStr::new("--out"), out.as_os_str()],
+            &[],
+        );
+        assert!(made.ok(), "{}", made.describe());
+    }
+    let ca = |args: &[&str]| {
+        let mut all: Vec<&OsStr> = vec![OsStr::new("ca")];
+        all.extend(args.iter().map(OsStr::new));
+        all.extend([OsStr::new("--ca"), keys.as_os_str()]);
+        oneseal_env(all, &[])
+    };
+    let seal = serial_hex(&pem_certificate(&keys.join("seal-cert.pem")));
+    let revoked = ca(&[
+        "revoke",
+        "--serial",
+        &seal,
+        "--reason",
+        "superseded",
+        "--at",
+        "2026-01-02T03:04:05+08:00",
+        "--invalid-since",
+        "2026-01-01T00:00:00Z",
+        "--next-update-days",
+        "3",
+    ]);
+    assert!(revoked.ok(), "{}", revoked.describe());
+    let text = openssl_crl_text(&keys.join("root-ca.crl"));
+    for expected in [
+        "CRL Number: \n                1",
+        &format!("Serial Number: {seal}"),
+        "Revocation Date: Jan  1 19:04:05 2026 GMT",
+        "Superseded",
+        "Invalidity Date",
+        "Jan  1 00:00:00 2026 GMT",
+    ] {
+        assert!(
+            text.replace("\r", "").contains(expected),
+            "{expected:?} not in\n{text}"
+        );
+    }
+    let before = std::fs::read(keys.join("root-ca.crl")).unwrap();
+    let state = std::fs::read(keys.join("crl-state.json")).unwrap();
+    let refusals = [
+        ca(&["revoke", "--serial", &seal]),
+        ca(&[
+            "revoke",
+            "--serial",
+            "0badc0de",
+            "--at",
+            "2999-01-01T00:00:00Z",
+        ]),
+        ca(&[
+            "revoke",
+            "--certificate",
+            other.join("seal-cert.pem").to_str().unwrap(),
+        ]),
+        ca(&["revoke", "--serial", "not hex"]),
+    ];
+    for refused in &refusals {
+        assert_eq!(refused.code, Some(2), "{}", refused.describe());
+        assert!(
+            refused.stderr.starts_with("oneseal: "),
+            "{}",
+            refused.describe()
+        );
+    }
+    assert!(refusals[0].stderr.contains("already revoked"));
+    assert!(refusals[1].stderr.contains("future"));
+    assert!(refusals[2].stderr.contains("was not issued by this CA"));
+    // Nothing named: clap's own refusal, before anything is read.
+    let unnamed = ca(&["revoke"]);
+    assert_eq!(unnamed.code, Some(2), "{}", unnamed.describe());
+    assert!(
+        unnamed.stderr.contains("--serial"),
+        "{}",
+        unnamed.describe()
+    );
+    assert_eq!(std::fs::read(keys.join("root-ca.crl")).unwrap(), before);
+    assert_eq!(std::fs::read(keys.join("crl-state.json")).unwrap(), state);
+    // Another root's state file is not this root's.
+    std::fs::copy(keys.join("crl-state.json"), other.join("crl-state.json")).unwrap();
+    let mixed = oneseal_env(
+        [
+            OsStr::new("ca"),
+            OsStr::new("crl"),
+            OsStr::new("--ca"),
+            other.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(mixed.code, Some(2), "{}", mixed.describe());
+    assert!(
+        mixed.stderr.contains("belongs to another root"),
+        "{}",
+        mixed.describe()
+    );
+    // Re-issued: a higher number, the same entry, nothing new.
+    let again = ca(&["crl"]);
+    assert!(again.ok(), "{}", again.describe());
+    let text = openssl_crl_text(&keys.join("root-ca.crl"));
+    assert!(text.contains("CRL Number: \n                2"), "{text}");
+    assert_eq!(text.matches("Serial Number:").count(), 1, "{text}");
+    let mode = |name: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(keys.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("root-ca.crl"), 0o644);
+    assert_eq!(mode("crl-state.json"), 0o644);
+}
+
+fn openssl_crl_text(crl: &Path) -> String {
+    let text = run(Command::new(require_tool("openssl"))
+        .args(["crl", "-inform", "DER", "-noout", "-text", "-in"])
+        .arg(crl));
+    assert!(text.ok(), "{}", text.describe());
+    text.stdout
+}

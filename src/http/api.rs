@@ -234,7 +234,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonObject<T> {
 }
 
 /// The request's media type, lower-cased, without parameters ("" when absent).
-fn media_type(headers: &HeaderMap) -> String {
+pub(super) fn media_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -65,13 +65,7 @@ pub async fn publish(
 ) -> Result<Response, ApiError> {
     // Refuse the wrong role before reading the body.
     state.bureau.authorize_crl_publication(&caller)?;
-    let media = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .map(|media| media.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let media = super::api::media_type(request.headers());
     if !matches!(
         media.as_str(),
         "application/pkix-crl" | "application/x-pem-file" | "application/octet-stream"
