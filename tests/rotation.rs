@@ -294,3 +294,50 @@ fn rotation_refuses_another_root_and_a_seal_that_served_before_and_a_restart_fol
     assert_eq!(rotations.len(), 1, "{trail:#}");
     assert_eq!(rotations[0]["actor"], "console");
 }
+
+#[test]
+fn a_restart_with_a_seal_from_another_root_rotates_and_keeps_trusting_the_old_root() {
+    let seals = seals();
+    let env = service_env(&seals);
+    let mut service = Service::start_with(Database::Sqlite, &as_pairs(&env));
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let issuer = service.token("issuer", None, "窗口");
+    let (_, before) = issue(&service, &issuer).unwrap();
+
+    // The operator configures a seal from a new root and restarts: a rotation at start.
+    let other = seals.hsm.dir.path().join("other-root");
+    let made = run(Command::new(oneseal_binary())
+        .args(["keygen", "--out"])
+        .arg(&other)
+        .env("ONESEAL_KEY_PASSPHRASE", ROOT_PASSPHRASE));
+    assert!(made.ok(), "{}", made.describe());
+    for (key, value) in &mut service.env {
+        if key == "ONESEAL_SEAL_KEYS" {
+            *value = other.display().to_string();
+        }
+    }
+    service.restart();
+    let (_, after) = issue(&service, &issuer).unwrap();
+    for pdf in [&before, &after] {
+        let verified: Value = service.verify(pdf).json().unwrap();
+        assert_eq!(verified["indication"], "TOTAL-PASSED", "{verified}");
+    }
+    let listed = service.oneseal(&["seal", "list"]);
+    assert!(
+        listed
+            .stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("2\t{}\tin service", fingerprint(&other))),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        service
+            .logs()
+            .contains("the configured seal replaces the seal in service"),
+        "{}",
+        service.logs()
+    );
+}

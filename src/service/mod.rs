@@ -119,7 +119,8 @@ pub struct Bureau {
     seal_loader: Option<seals::SealLoader>,
     seal_refresh: tokio::sync::Mutex<()>,
     seal_image: Option<Arc<SealImage>>,
-    anchors: TrustAnchors,
+    /// The roots of every seal this instance has signed with or the registry has had in service.
+    anchors: std::sync::RwLock<Arc<TrustAnchors>>,
     /// The issuing authority, from the seal certificate's subject.
     organization: String,
     settings: BureauSettings,
@@ -170,7 +171,7 @@ impl Bureau {
             seal_loader: None,
             seal_refresh: tokio::sync::Mutex::new(()),
             seal_image: seal_image.map(Arc::new),
-            anchors,
+            anchors: std::sync::RwLock::new(Arc::new(anchors)),
             organization,
             verifications: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_concurrent_verifications.max(1),

@@ -74,7 +74,7 @@ impl Bureau {
         self.authorize_crl_publication(caller)?;
         publish_crl(
             self.registry(),
-            self.anchors.certificates(),
+            self.anchors().certificates(),
             crl,
             &caller.actor(),
             self.now_ms(),
@@ -120,7 +120,7 @@ impl Bureau {
         let (Some(seal), Some(root)) = (chain.first(), chain.last()) else {
             return Ok(None);
         };
-        if !self.anchors.certificates().contains(root) {
+        if !self.anchors().certificates().contains(root) {
             return Ok(None);
         }
         let Ok(key_identifier) = root_key_identifier_hex(root) else {

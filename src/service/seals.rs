@@ -171,6 +171,34 @@ fn check_valid_now(signer: &dyn Signer, now_ms: i64) -> Result<(), ServiceError>
 }
 
 impl Bureau {
+    /// The trust anchors verification uses now.
+    pub fn anchors(&self) -> Arc<crate::verify::TrustAnchors> {
+        Arc::clone(&self.anchors.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Trusts `root` too (a seal from another root came into service, or served before).
+    fn trust_root(&self, root: &[u8]) {
+        let mut anchors = self.anchors.write().unwrap_or_else(PoisonError::into_inner);
+        if anchors.certificates().iter().any(|known| known == root) {
+            return;
+        }
+        let mut more = anchors.as_ref().clone();
+        if more.add_pem_or_der(root).is_ok() {
+            *anchors = Arc::new(more);
+        }
+    }
+
+    /// Trusts the root of every seal the registry has had in service, so licences signed under
+    /// any of them verify here.
+    async fn trust_every_seal_root(&self) -> Result<(), ServiceError> {
+        for seal in self.registry().seals().await? {
+            if let Some(root) = root_of(&seal.chain_pem) {
+                self.trust_root(&root);
+            }
+        }
+        Ok(())
+    }
+
     /// The seal to sign with now.
     pub fn current_seal(&self) -> Arc<ActiveSeal> {
         Arc::clone(&self.seal.read().unwrap_or_else(PoisonError::into_inner))
@@ -212,6 +240,7 @@ impl Bureau {
                 }
             }
         };
+        self.trust_every_seal_root().await?;
         if active.fingerprint == configured.fingerprint {
             self.install(configured.signer.clone(), &active);
             return Ok(());
@@ -294,6 +323,9 @@ impl Bureau {
     }
 
     fn install(&self, signer: Arc<dyn Signer>, record: &SealRecord) {
+        if let Some(root) = signer.certificate_chain().last() {
+            self.trust_root(root);
+        }
         let seal = Arc::new(ActiveSeal {
             signer,
             fingerprint: record.fingerprint.clone(),
@@ -301,6 +333,15 @@ impl Bureau {
         });
         *self.seal.write().unwrap_or_else(PoisonError::into_inner) = seal;
     }
+}
+
+/// The last certificate of a PEM chain: its root.
+fn root_of(chain_pem: &str) -> Option<Vec<u8>> {
+    x509_parser::pem::Pem::iter_from_buffer(chain_pem.as_bytes())
+        .filter_map(Result::ok)
+        .filter(|pem| pem.label == "CERTIFICATE")
+        .last()
+        .map(|pem| pem.contents)
 }
 
 /// Looks for rotations every `interval`, so an idle instance follows them too.

@@ -81,7 +81,7 @@ impl Bureau {
         .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
         let sha256 = sha256_hex(&pdf);
         let archived = self.registry().certificate_by_sha256(&sha256).await?;
-        let anchors = self.anchors.clone();
+        let anchors = self.anchors();
         let mut policy = Policy::new(time::OffsetDateTime::now_utc());
         policy.limits.max_input_bytes = self.settings().max_verify_bytes;
         policy.crls = self
