@@ -448,10 +448,16 @@ fn audit_trail(database: Database) {
     );
 
     let console = "console".to_string();
-    let seal = development_seal_fingerprint(&service);
+    let (seal, root_key_id) = development_seal(&service);
     let expected: Vec<(&str, String, String)> = vec![
-        // The first start brings its seal into service (the first seal of this registry).
+        // The first start brings its seal into service (the first seal of this registry), and
+        // the development root publishes its CRL where the seal certificate says it is.
         ("seal.activated", seal, "oneseal:serve".to_string()),
+        (
+            "crl.published",
+            format!("crl/{root_key_id}/1"),
+            "oneseal:serve".to_string(),
+        ),
         (
             "token.created",
             format!("token:{}", token_id(&department)),
@@ -515,8 +521,9 @@ fn audit_trail(database: Database) {
         serde_json::from_str(entries[index]["details"].as_str().unwrap()).unwrap()
     };
     assert_eq!(details(0)["replaces"], Value::Null);
-    assert_eq!(details(8)["sha256"], issued["sha256"]);
-    assert_eq!(details(9)["reason"], "持证主体申请注销");
+    assert_eq!(details(1)["revoked"], json!([]));
+    assert_eq!(details(9)["sha256"], issued["sha256"]);
+    assert_eq!(details(10)["reason"], "持证主体申请注销");
 
     let length = expected.len();
     assert_chain(&service, &auditor, Ok(&format!("{length} entries")));
@@ -592,21 +599,21 @@ fn audit_trail(database: Database) {
     }
 }
 
-/// SHA-256 of the development seal's certificate, as the registry names the seal.
-fn development_seal_fingerprint(service: &Service) -> String {
-    let pem = std::fs::read(
-        service
-            .data
-            .path()
-            .join("data/development-seal/seal-cert.pem"),
-    )
-    .unwrap();
+/// SHA-256 of the development seal's certificate, as the registry names the seal, and its
+/// root's key identifier, as the CRL is named.
+fn development_seal(service: &Service) -> (String, String) {
+    let dir = service.data.path().join("data/development-seal");
+    let pem = std::fs::read(dir.join("seal-cert.pem")).unwrap();
     let (_, block) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
-    ring::digest::digest(&ring::digest::SHA256, &block.contents)
+    let fingerprint = ring::digest::digest(&ring::digest::SHA256, &block.contents)
         .as_ref()
         .iter()
         .map(|byte| format!("{byte:02x}"))
-        .collect()
+        .collect();
+    let root = std::fs::read(dir.join("root-ca.pem")).unwrap();
+    let (_, root) = x509_parser::pem::parse_x509_pem(&root).unwrap();
+    let key_id = oneseal::pki::root_key_identifier_hex(&root.contents).unwrap();
+    (fingerprint, key_id)
 }
 
 /// `oneseal audit verify` and `GET /api/v1/audit/verify` agree: whole (exit 0, saying `whole`)

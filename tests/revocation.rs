@@ -785,3 +785,61 @@ fn openssl_crl_text(crl: &Path) -> String {
     assert!(text.ok(), "{}", text.describe());
     text.stdout
 }
+
+/// The development seal names its CRL at the running service (a fixed port), and the service
+/// publishes the development root's CRL at start: pyHanko, fetching it in hard-fail mode, finds
+/// the seal unrevoked, and openssl checks the CRL's signature against the development root.
+#[test]
+fn the_development_seal_publishes_its_own_crl_where_its_certificate_says() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let service = Service::start_with(
+        Database::Sqlite,
+        &[("ONESEAL_LISTEN", &format!("127.0.0.1:{port}"))],
+    );
+    service.install_template(TEMPLATE, DEPARTMENT);
+    let issuer = service.token("issuer", None, "开发窗口");
+    let dir = service.data.path().join("data/development-seal");
+    let root_path = dir.join("root-ca.pem");
+    let root = pem_certificate(&root_path);
+    let url = format!(
+        "http://127.0.0.1:{port}/crl/{}.crl",
+        root_key_identifier_hex(&root).unwrap()
+    );
+    let seal_text = run(Command::new(require_tool("openssl"))
+        .args(["x509", "-noout", "-text", "-in"])
+        .arg(dir.join("seal-cert.pem")));
+    assert!(
+        seal_text.stdout.contains(&format!("URI:{url}")),
+        "{}",
+        seal_text.stdout
+    );
+
+    let work = TempDir::new().unwrap();
+    let crl = work.path().join("dev.crl");
+    let served = service.get(&url.replace(&service.url, ""), None);
+    assert_eq!(served.status(), 200);
+    std::fs::write(&crl, served.bytes().unwrap()).unwrap();
+    let checked = run(Command::new(require_tool("openssl"))
+        .args(["crl", "-inform", "DER", "-noout", "-in"])
+        .arg(&crl)
+        .arg("-CAfile")
+        .arg(&root_path));
+    assert!(
+        checked.stderr.contains("verify OK"),
+        "{}",
+        checked.describe()
+    );
+
+    let response = service.issue_example(&issuer, TEMPLATE);
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().unwrap();
+    let pdf = work.path().join("licence.pdf");
+    std::fs::write(&pdf, issued_pdf(&body)).unwrap();
+    let verdict = pyhanko(&pdf, &root_path, &["--fetch"]);
+    assert_eq!(verdict["bottom_line"], true, "{verdict:#}");
+    assert_eq!(verdict["revoked"], false, "{verdict:#}");
+}

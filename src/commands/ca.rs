@@ -19,10 +19,8 @@ use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
 use super::config::CommonArgs;
+use super::keygen::{ROOT_CERTIFICATE_FILE, ROOT_KEY_FILE};
 
-/// The root certificate and key inside a key directory (as `oneseal keygen` writes them).
-const ROOT_CERTIFICATE_FILE: &str = "root-ca.pem";
-const ROOT_KEY_FILE: &str = "root-ca-key.pem";
 /// What the CA has revoked and the last CRL number it used.
 const STATE_FILE: &str = "crl-state.json";
 /// The newest CRL, DER.
@@ -185,6 +183,20 @@ pub fn crl(args: CrlArgs) -> anyhow::Result<()> {
         .report(&ca.dir);
     Ok(())
 }
+
+/// Development only: a fresh CRL from the development seal's own root (with whatever
+/// `oneseal ca revoke --ca` recorded there), so the URL its certificate names answers.
+pub fn development_crl(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let ca = Authority::open(dir)?;
+    let _lock = ca.lock()?;
+    let mut state = ca.state()?;
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0)?;
+    ca.issue(&mut state, now, DEVELOPMENT_CRL_DAYS)?;
+    std::fs::read(dir.join(CRL_FILE)).with_context(|| format!("cannot read {CRL_FILE}"))
+}
+
+/// How long a development CRL lasts; each start issues a new one.
+const DEVELOPMENT_CRL_DAYS: u32 = 7;
 
 /// Stores a CRL in the registry `oneseal serve` uses, as the console. It must be signed by the
 /// root of a seal the registry knows (`oneseal seal list`).

@@ -106,6 +106,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         .adopt_seal(&seal_location, custody.as_str())
         .await
         .map_err(|e| anyhow::anyhow!("cannot bring the seal into service: {e}"))?;
+    if settings.seal_keys.is_none() {
+        publish_development_crl(&bureau, &seal_dir).await;
+    }
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
     let webhooks = oneseal::service::feed::spawn_webhook_delivery(
@@ -218,6 +221,26 @@ fn development_origin(settings: &Settings) -> Option<String> {
     };
     let address: SocketAddr = settings.listen.parse().ok()?;
     (address.port() != 0).then(|| format!("{scheme}://{address}"))
+}
+
+/// The development seal's root publishes its own CRL at each start, so a validator fetching the
+/// URL the seal certificate names finds one. A failure is logged, not fatal.
+async fn publish_development_crl(bureau: &Bureau, dir: &Path) {
+    let published = match super::ca::development_crl(dir) {
+        Ok(der) => oneseal::service::revocation::publish_crl(
+            bureau.registry(),
+            bureau.anchors().certificates(),
+            &der,
+            "oneseal:serve",
+            oneseal::service::now_ms(),
+        )
+        .await
+        .map_err(|error| error.to_string()),
+        Err(error) => Err(format!("{error:#}")),
+    };
+    if let Err(error) = published {
+        tracing::warn!(error = %error, "cannot publish the development seal's CRL");
+    }
 }
 
 fn announce_development_seal(dir: &Path) {
