@@ -4,7 +4,6 @@
 //! (docs/revocation.md).
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -343,8 +342,8 @@ impl Authority {
         let der = issue_crl(&self.root, &key, &contents)?;
         state.last_number = number;
         let json = serde_json::to_vec_pretty(state).context("cannot write the CRL state")?;
-        write_public_atomically(&self.dir.join(STATE_FILE), &json)?;
-        write_public_atomically(&self.dir.join(CRL_FILE), &der)?;
+        super::write_atomically(&self.dir.join(STATE_FILE), &json)?;
+        super::write_atomically(&self.dir.join(CRL_FILE), &der)?;
         Ok(Issued {
             number: contents.number,
             next_update,
@@ -430,28 +429,6 @@ fn hex(bytes: &[u8]) -> String {
 
 fn rfc3339(time: OffsetDateTime) -> anyhow::Result<String> {
     Ok(time.to_offset(time::UtcOffset::UTC).format(&Rfc3339)?)
-}
-
-/// Replaces `path` with `bytes` through a temporary file and a rename, readable by all (mode
-/// 0644: a CRL and the list of revoked serials are public).
-fn write_public_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let name = path.file_name().context("no file name")?.to_string_lossy();
-    let temporary = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.with_context(|| format!("cannot write {}", path.display()))
 }
 
 fn print_summary(verb: &str, summary: &CrlSummary) {

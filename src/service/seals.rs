@@ -215,44 +215,13 @@ impl Bureau {
     /// configured seal when the registry has never seen it (the configuration changed).
     pub async fn adopt_seal(&self, location: &str, custody: &str) -> Result<(), ServiceError> {
         let configured = self.current_seal();
-        let active = self.registry().active_seal().await?;
-        let active = match active {
-            Some(active) => active,
-            None => {
-                let first = rotate_seal(
-                    self.registry(),
-                    configured.signer.as_ref(),
-                    (location, custody),
-                    RootChange::Allowed,
-                    "oneseal:serve",
-                    self.now_ms(),
-                )
-                .await;
-                match first {
-                    Ok(record) => record,
-                    // Another instance recorded its seal first: follow the registry.
-                    Err(ServiceError::Conflict(_)) => self
-                        .registry()
-                        .active_seal()
-                        .await?
-                        .ok_or_else(|| ServiceError::Internal("no seal in service".into()))?,
-                    Err(error) => return Err(error),
-                }
-            }
-        };
-        self.trust_every_seal_root().await?;
-        if active.fingerprint == configured.fingerprint {
-            self.install(configured.signer.clone(), &active);
-            return Ok(());
-        }
+        let mut active = self.registry().active_seal().await?;
         let known = self
             .registry()
             .seal_by_fingerprint(&configured.fingerprint)
             .await?;
         if known.is_none() {
-            // A seal the registry has never had: the configuration changed, which is a rotation
-            // (the running instances follow it; a retired seal never comes back).
-            let record = rotate_seal(
+            let brought_in = rotate_seal(
                 self.registry(),
                 configured.signer.as_ref(),
                 (location, custody),
@@ -260,13 +229,27 @@ impl Bureau {
                 "oneseal:serve",
                 self.now_ms(),
             )
-            .await?;
-            tracing::warn!(
-                generation = record.generation,
-                replaced = %active.fingerprint,
-                "the configured seal replaces the seal in service (a rotation at start)"
-            );
-            self.install(configured.signer.clone(), &record);
+            .await;
+            active = match brought_in {
+                Ok(record) => {
+                    if let Some(replaced) = &active {
+                        tracing::warn!(
+                            generation = record.generation,
+                            replaced = %replaced.fingerprint,
+                            "the configured seal replaces the seal in service (a rotation at start)"
+                        );
+                    }
+                    Some(record)
+                }
+                // Another instance starting with the same seal, or another, recorded first.
+                Err(ServiceError::Conflict(_)) => self.registry().active_seal().await?,
+                Err(error) => return Err(error),
+            };
+        }
+        let active = active.ok_or_else(|| ServiceError::Internal("no seal in service".into()))?;
+        self.trust_every_seal_root().await?;
+        if active.fingerprint == configured.fingerprint {
+            self.install(Arc::clone(&configured.signer), &active);
             return Ok(());
         }
         tracing::warn!(

@@ -12,23 +12,12 @@ import argparse
 import json
 import sys
 
-from asn1crypto import pem, x509
+from asn1crypto import pem
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-
-def load_roots(paths):
-    roots = []
-    for path in paths:
-        with open(path, "rb") as f:
-            data = f.read()
-        if pem.detect(data):
-            for _, _, der in pem.unarmor(data, multiple=True):
-                roots.append(x509.Certificate.load(der))
-        else:
-            roots.append(x509.Certificate.load(data))
-    return roots
+from validate import load_roots  # the same trust roots as validate.py, read the same way
 
 
 def load_crls(paths):
