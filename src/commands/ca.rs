@@ -389,11 +389,7 @@ fn entry(record: &RevokedRecord) -> anyhow::Result<RevokedCertificateEntry> {
 async fn seal_roots(registry: &oneseal::registry::Registry) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut roots: Vec<Vec<u8>> = Vec::new();
     for seal in registry.seals().await? {
-        let root = x509_parser::pem::Pem::iter_from_buffer(seal.chain_pem.as_bytes())
-            .filter_map(Result::ok)
-            .filter(|block| block.label == "CERTIFICATE")
-            .last()
-            .map(|block| block.contents);
+        let root = oneseal::service::seals::root_of(&seal.seal.chain_pem);
         if let Some(root) = root.filter(|root| !roots.contains(root)) {
             roots.push(root);
         }

@@ -46,10 +46,10 @@ pub fn rotate(args: RotateArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot bring the seal in {location} into service: {e}"))?;
         println!(
             "seal in service: generation {} ({}), certificate {}",
-            record.generation, record.custody, record.fingerprint
+            record.generation, record.seal.custody, record.seal.fingerprint
         );
-        println!("  {}", record.subject);
-        println!("  from {}", record.location);
+        println!("  {}", record.seal.subject);
+        println!("  from {}", record.seal.location);
         println!(
             "running services sign with it within {check} s (at once on their next issuance); licences signed before still verify"
         );
@@ -68,12 +68,12 @@ pub fn list(common: CommonArgs) -> anyhow::Result<()> {
             println!(
                 "{}\t{}\t{}\t{}\tuntil {}\t{}\t{}",
                 seal.generation,
-                seal.fingerprint,
+                seal.seal.fingerprint,
                 state,
-                seal.custody,
-                oneseal::service::verification::rfc3339(seal.not_after_ms),
-                seal.location,
-                seal.subject
+                seal.seal.custody,
+                oneseal::service::verification::rfc3339(seal.seal.not_after_ms),
+                seal.seal.location,
+                seal.seal.subject
             );
         }
         Ok(())

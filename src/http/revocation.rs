@@ -36,12 +36,12 @@ pub async fn crl(
         .await?
         .ok_or_else(not_found)?;
     // Cached no longer than the CRL is current (RFC 5280 §5.1.2.5 nextUpdate), and at most an hour.
-    let fresh_for = (record.next_update_ms - state.bureau.now_ms()) / 1000;
+    let fresh_for = (record.crl.next_update_ms - state.bureau.now_ms()) / 1000;
     let cache = match fresh_for.min(MAX_CACHE_SECONDS) {
         seconds if seconds > 0 => format!("public, max-age={seconds}"),
         _ => "no-cache".to_string(),
     };
-    let mut response = record.der.into_response();
+    let mut response = record.crl.der.into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -50,7 +50,7 @@ pub async fn crl(
     if let Ok(value) = HeaderValue::from_str(&cache) {
         headers.insert(header::CACHE_CONTROL, value);
     }
-    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", record.sha256)) {
+    if let Ok(value) = HeaderValue::from_str(&format!("\"{}\"", record.crl.sha256)) {
         headers.insert(header::ETAG, value);
     }
     Ok(response)

@@ -19,15 +19,10 @@ pub struct NewCrl {
     pub sha256: String,
 }
 
-/// A published CRL.
+/// A published CRL: the list, and who published it when.
 #[derive(Clone, Debug)]
 pub struct CrlRecord {
-    pub issuer: String,
-    pub number: String,
-    pub this_update_ms: i64,
-    pub next_update_ms: i64,
-    pub der: Vec<u8>,
-    pub sha256: String,
+    pub crl: NewCrl,
     pub published_at_ms: i64,
     pub published_by: String,
 }
@@ -146,19 +141,21 @@ impl Registry {
 
 fn crl_record(row: &AnyRow) -> Result<CrlRecord> {
     let record = CrlRecord {
-        issuer: row.try_get(0)?,
-        number: row.try_get(1)?,
-        this_update_ms: row.try_get(2)?,
-        next_update_ms: row.try_get(3)?,
-        der: row.try_get(4)?,
-        sha256: row.try_get(5)?,
+        crl: NewCrl {
+            issuer: row.try_get(0)?,
+            number: row.try_get(1)?,
+            this_update_ms: row.try_get(2)?,
+            next_update_ms: row.try_get(3)?,
+            der: row.try_get(4)?,
+            sha256: row.try_get(5)?,
+        },
         published_at_ms: row.try_get(6)?,
         published_by: row.try_get(7)?,
     };
-    if record.number.len() != 40 {
+    if record.crl.number.len() != 40 {
         return Err(RegistryError::Corrupt(format!(
             "CRL number {:?} of {}",
-            record.number, record.issuer
+            record.crl.number, record.crl.issuer
         )));
     }
     Ok(record)
@@ -237,13 +234,13 @@ mod tests {
             .await
             .unwrap();
         let newest = registry.latest_crl("aa").await.unwrap().unwrap();
-        assert_eq!(newest.der, b"sixteen");
+        assert_eq!(newest.crl.der, b"sixteen");
         assert_eq!(newest.published_by, "admin");
         assert_eq!(newest.published_at_ms, 13);
         let all = registry.latest_crls().await.unwrap();
         let served: Vec<(&str, &[u8])> = all
             .iter()
-            .map(|c| (c.issuer.as_str(), c.der.as_slice()))
+            .map(|c| (c.crl.issuer.as_str(), c.crl.der.as_slice()))
             .collect();
         assert_eq!(served, [("aa", &b"sixteen"[..]), ("bb", &b"bee"[..])]);
         assert_eq!(registry.audit_length().await.unwrap(), 3);

@@ -8,13 +8,22 @@ use sqlx::any::AnyRow;
 
 use super::{AuditRecord, Registry, Result, Transition};
 
-/// A seal as the registry knows it.
+/// A seal as the registry knows it: what was brought in, and when it served.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SealRecord {
-    /// SHA-256 of the seal certificate's DER, lowercase hex.
-    pub fingerprint: String,
+    #[serde(flatten)]
+    pub seal: NewSeal,
     /// 1 for the first seal, one more for each rotation: the highest is in service.
     pub generation: i64,
+    pub activated_at_ms: i64,
+    pub retired_at_ms: Option<i64>,
+}
+
+/// A seal about to enter service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NewSeal {
+    /// SHA-256 of the seal certificate's DER, lowercase hex.
+    pub fingerprint: String,
     pub subject: String,
     /// The seal certificate's serial number, lowercase hex.
     pub certificate_serial: String,
@@ -24,21 +33,6 @@ pub struct SealRecord {
     /// The key directory every instance loads it from.
     pub location: String,
     /// `file` or `pkcs11`.
-    pub custody: String,
-    pub activated_at_ms: i64,
-    pub activated_by: String,
-    pub retired_at_ms: Option<i64>,
-}
-
-/// A seal about to enter service.
-#[derive(Clone, Debug)]
-pub struct NewSeal {
-    pub fingerprint: String,
-    pub subject: String,
-    pub certificate_serial: String,
-    pub not_after_ms: i64,
-    pub chain_pem: String,
-    pub location: String,
     pub custody: String,
     pub activated_by: String,
 }
@@ -157,16 +151,9 @@ impl Registry {
                 .await?;
                 batch.append(audit, *now_ms);
                 Ok(Transition::Done(SealRecord {
-                    fingerprint: seal.fingerprint.clone(),
+                    seal: seal.clone(),
                     generation,
-                    subject: seal.subject.clone(),
-                    certificate_serial: seal.certificate_serial.clone(),
-                    not_after_ms: seal.not_after_ms,
-                    chain_pem: seal.chain_pem.clone(),
-                    location: seal.location.clone(),
-                    custody: seal.custody.clone(),
                     activated_at_ms: *now_ms,
-                    activated_by: seal.activated_by.clone(),
                     retired_at_ms: None,
                 }))
             })
@@ -192,16 +179,18 @@ pub(super) async fn seal_is_retired(
 
 fn seal_record(row: &AnyRow) -> Result<SealRecord> {
     Ok(SealRecord {
-        fingerprint: row.try_get(0)?,
+        seal: NewSeal {
+            fingerprint: row.try_get(0)?,
+            subject: row.try_get(2)?,
+            certificate_serial: row.try_get(3)?,
+            not_after_ms: row.try_get(4)?,
+            chain_pem: row.try_get(5)?,
+            location: row.try_get(6)?,
+            custody: row.try_get(7)?,
+            activated_by: row.try_get(9)?,
+        },
         generation: row.try_get(1)?,
-        subject: row.try_get(2)?,
-        certificate_serial: row.try_get(3)?,
-        not_after_ms: row.try_get(4)?,
-        chain_pem: row.try_get(5)?,
-        location: row.try_get(6)?,
-        custody: row.try_get(7)?,
         activated_at_ms: row.try_get(8)?,
-        activated_by: row.try_get(9)?,
         retired_at_ms: row.try_get(10)?,
     })
 }

@@ -108,11 +108,7 @@ impl Bureau {
     ) -> Result<Option<RevokedCertificateEntry>, ServiceError> {
         let chain: Vec<Vec<u8>> = match fingerprint {
             Some(fingerprint) => match self.registry().seal_by_fingerprint(fingerprint).await? {
-                Some(seal) => x509_parser::pem::Pem::iter_from_buffer(seal.chain_pem.as_bytes())
-                    .filter_map(Result::ok)
-                    .filter(|block| block.label == "CERTIFICATE")
-                    .map(|block| block.contents)
-                    .collect(),
+                Some(seal) => super::seals::chain_of(&seal.seal.chain_pem),
                 None => return Ok(None),
             },
             None => self.current_seal().signer.certificate_chain().to_vec(),
@@ -130,7 +126,7 @@ impl Bureau {
             return Ok(None);
         };
         let (Ok(crl), Some(serial)) = (
-            RevocationList::from_der(&record.der),
+            RevocationList::from_der(&record.crl.der),
             CertificateSerial::of_certificate(seal),
         ) else {
             return Ok(None);

@@ -115,14 +115,14 @@ pub async fn rotate_seal(
         action,
         new.fingerprint.clone(),
         serde_json::json!({
-            "replaces": current.as_ref().map(|c| &c.fingerprint),
+            "replaces": current.as_ref().map(|c| &c.seal.fingerprint),
             "subject": new.subject,
             "certificate_serial": new.certificate_serial,
             "location": new.location,
             "custody": new.custody,
         }),
     );
-    let replacing = current.as_ref().map(|c| c.fingerprint.as_str());
+    let replacing = current.as_ref().map(|c| c.seal.fingerprint.as_str());
     match registry
         .activate_seal(&new, replacing, &audit, now_ms)
         .await?
@@ -138,7 +138,7 @@ fn check_same_root(current: &SealRecord, signer: &dyn Signer) -> Result<(), Serv
         .certificate_chain()
         .last()
         .map(|root| chain_pem(std::slice::from_ref(root)));
-    let same = new_root.is_some_and(|root| current.chain_pem.ends_with(&root));
+    let same = new_root.is_some_and(|root| current.seal.chain_pem.ends_with(&root));
     if same {
         Ok(())
     } else {
@@ -192,7 +192,7 @@ impl Bureau {
     /// any of them verify here.
     async fn trust_every_seal_root(&self) -> Result<(), ServiceError> {
         for seal in self.registry().seals().await? {
-            if let Some(root) = root_of(&seal.chain_pem) {
+            if let Some(root) = root_of(&seal.seal.chain_pem) {
                 self.trust_root(&root);
             }
         }
@@ -235,7 +235,7 @@ impl Bureau {
                     if let Some(replaced) = &active {
                         tracing::warn!(
                             generation = record.generation,
-                            replaced = %replaced.fingerprint,
+                            replaced = %replaced.seal.fingerprint,
                             "the configured seal replaces the seal in service (a rotation at start)"
                         );
                     }
@@ -248,13 +248,13 @@ impl Bureau {
         }
         let active = active.ok_or_else(|| ServiceError::Internal("no seal in service".into()))?;
         self.trust_every_seal_root().await?;
-        if active.fingerprint == configured.fingerprint {
+        if active.seal.fingerprint == configured.fingerprint {
             self.install(Arc::clone(&configured.signer), &active);
             return Ok(());
         }
         tracing::warn!(
             configured = %location,
-            in_service = %active.location,
+            in_service = %active.seal.location,
             generation = active.generation,
             "the configured seal was retired by a rotation; signing with the seal in service (update [seal] keys)"
         );
@@ -274,8 +274,8 @@ impl Bureau {
         self.load_and_install(&active).await?;
         tracing::info!(
             generation = active.generation,
-            fingerprint = %active.fingerprint,
-            location = %active.location,
+            fingerprint = %active.seal.fingerprint,
+            location = %active.seal.location,
             "now signing with the rotated seal"
         );
         Ok(true)
@@ -287,18 +287,18 @@ impl Bureau {
         let loader = Arc::clone(self.seal_loader.as_ref().ok_or_else(|| {
             ServiceError::Busy("the seal was rotated and this instance cannot load seals".into())
         })?);
-        let location = active.location.clone();
+        let location = active.seal.location.clone();
         let loaded = super::off_runtime(move || loader(&location)).await?;
         let signer = loaded.map_err(|why| {
-            tracing::error!(location = %active.location, error = %why, "cannot load the seal in service");
+            tracing::error!(location = %active.seal.location, error = %why, "cannot load the seal in service");
             ServiceError::Busy(format!(
                 "the seal was rotated and the new seal cannot be loaded here ({why})"
             ))
         })?;
-        if fingerprint(signer.as_ref()) != active.fingerprint {
+        if fingerprint(signer.as_ref()) != active.seal.fingerprint {
             return Err(ServiceError::Busy(format!(
                 "the seal at {} is no longer the certificate the registry put in service",
-                active.location
+                active.seal.location
             )));
         }
         self.install(signer, active);
@@ -311,20 +311,25 @@ impl Bureau {
         }
         let seal = Arc::new(ActiveSeal {
             signer,
-            fingerprint: record.fingerprint.clone(),
+            fingerprint: record.seal.fingerprint.clone(),
             generation: record.generation,
         });
         *self.seal.write().unwrap_or_else(PoisonError::into_inner) = seal;
     }
 }
 
-/// The last certificate of a PEM chain: its root.
-fn root_of(chain_pem: &str) -> Option<Vec<u8>> {
+/// The certificates of a PEM chain as the registry keeps it, DER, in order.
+pub fn chain_of(chain_pem: &str) -> Vec<Vec<u8>> {
     x509_parser::pem::Pem::iter_from_buffer(chain_pem.as_bytes())
         .filter_map(Result::ok)
         .filter(|pem| pem.label == "CERTIFICATE")
-        .last()
         .map(|pem| pem.contents)
+        .collect()
+}
+
+/// The last certificate of a PEM chain: its root.
+pub fn root_of(chain_pem: &str) -> Option<Vec<u8>> {
+    chain_of(chain_pem).pop()
 }
 
 /// Looks for rotations every `interval`, so an idle instance follows them too.

@@ -89,7 +89,7 @@ impl Bureau {
             .latest_crls()
             .await?
             .into_iter()
-            .map(|crl| crl.der)
+            .map(|crl| crl.crl.der)
             .collect();
         policy.proof_of_existence = self.archive_proof(archived.as_ref()).await?;
         let started = std::time::Instant::now();
