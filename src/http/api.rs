@@ -187,20 +187,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonObject<T> {
                 "send a JSON object, with Content-Type: application/json",
             ));
         }
-        let limit = state.settings.max_json_bytes;
-        let bytes = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "request.too_large",
-                        format!("the body is over {limit} bytes"),
-                    )
-                } else {
-                    ApiError::bad_request("request.invalid", "the body could not be read")
-                }
-            })?;
+        let bytes = read_body(request, state, state.settings.max_json_bytes).await?;
         match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
             Some(b'{') => {}
             None => {
@@ -231,6 +218,28 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonObject<T> {
                 ),
             })
     }
+}
+
+/// The whole body, within the route's `limit` (enforced by the body-limit layer): one answer
+/// for a body too large and one for a body that could not be read.
+pub(super) async fn read_body(
+    request: Request,
+    state: &AppState,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, state)
+        .await
+        .map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "request.too_large",
+                    format!("the body is over {limit} bytes"),
+                )
+            } else {
+                ApiError::bad_request("request.invalid", "the body could not be read")
+            }
+        })
 }
 
 /// The request's media type, lower-cased, without parameters ("" when absent).

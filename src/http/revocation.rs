@@ -2,8 +2,7 @@
 //! §4.2.1.13; served as RFC 2585 §4.2 says: DER, `application/pkix-crl`), and publishing one.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -76,22 +75,8 @@ pub async fn publish(
             "send the CRL itself as the body, with Content-Type: application/pkix-crl (DER or PEM)",
         ));
     }
-    let body = Bytes::from_request(request, &state)
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "request.too_large",
-                    format!(
-                        "the body is over {} bytes",
-                        crate::pki::MAX_CRL_BYTES.saturating_mul(2)
-                    ),
-                )
-            } else {
-                ApiError::bad_request("request.invalid", "the body could not be read")
-            }
-        })?;
+    let body =
+        super::api::read_body(request, &state, crate::pki::MAX_CRL_BYTES.saturating_mul(2)).await?;
     if body.is_empty() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
