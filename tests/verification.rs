@@ -1013,3 +1013,40 @@ fn document_timestamp_passes_and_catches_tampering() {
         .expect_top(&["TOTAL-FAILED"])
         .expect_sig(1, &["TOTAL-FAILED"], &[Some("HASH_FAILURE")]);
 }
+
+/// `--at`: the same signature as of a later moment. Ten years on, the seal certificate (three
+/// years) has expired and nothing proves the signature existed while it was valid.
+#[test]
+fn at_verifies_as_of_another_moment() {
+    let signed = sign(&rl("rl-basic.pdf"), None, &[]);
+    let now = verify("now", &signed.path, &[signed.root()]);
+    now.expect_exit(0).expect_top(&["TOTAL-PASSED"]);
+
+    let later = "2036-11-26T00:00:00+08:00";
+    let run = verify_run(
+        &signed.path,
+        &[signed.root()],
+        &["--json", "--at", later],
+        &[],
+    );
+    let report = Json::parse(&run.stdout).unwrap_or_else(|_| panic!("{}", run.describe()));
+    let v = Verdict {
+        label: "ten years later".into(),
+        run,
+        json: report,
+    };
+    v.expect_exit(1).expect_top(&["INDETERMINATE"]).expect_sig(
+        0,
+        &["INDETERMINATE"],
+        &[Some("OUT_OF_BOUNDS_NO_POE")],
+    );
+    assert_eq!(v.json.get("validation_time").str(), later);
+
+    let bad = verify_run(&signed.path, &[signed.root()], &["--at", "next year"], &[]);
+    assert_eq!(bad.code, Some(2), "{}", bad.describe());
+    assert!(
+        bad.stderr.contains("not an RFC 3339 time"),
+        "{}",
+        bad.describe()
+    );
+}

@@ -20,6 +20,10 @@ pub struct VerifyArgs {
     /// repeatable (docs/revocation.md).
     #[arg(long = "crl", value_name = "FILE")]
     crl: Vec<PathBuf>,
+    /// Verify as of this moment instead of now (RFC 3339, e.g. 2036-11-26T00:00:00+08:00): a
+    /// licence checked as of years ahead, after its seal certificate expired.
+    #[arg(long, value_name = "TIME", value_parser = validation_time)]
+    at: Option<time::OffsetDateTime>,
     /// Print the report as JSON (schema: docs/verify-report.md).
     #[arg(long)]
     json: bool,
@@ -49,7 +53,7 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         ..Limits::default()
     };
     let input = super::read_limited(&args.input, limits.max_input_bytes, "verify")?;
-    let mut policy = Policy::new(time::OffsetDateTime::now_utc());
+    let mut policy = Policy::new(args.at.unwrap_or_else(time::OffsetDateTime::now_utc));
     policy.limits = limits;
     for path in &args.crl {
         let bytes = super::read_limited(path, MAX_CRL_BYTES * 2, "read the CRL")?;
@@ -76,6 +80,12 @@ pub fn run(args: VerifyArgs) -> anyhow::Result<u8> {
         print!("{}", render(&report, language));
     }
     Ok(if report.passed() { 0 } else { 1 })
+}
+
+/// `--at`: an RFC 3339 date and time with its offset.
+fn validation_time(text: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| format!("{text:?} is not an RFC 3339 time such as 2036-11-26T00:00:00+08:00"))
 }
 
 /// Runs the verifier on its own thread so that a hostile file meets a time budget, and a bug
