@@ -4,6 +4,7 @@
 //! signature dictionary and field are appended, and the CMS covers every byte but `/Contents`.
 
 mod appearance;
+mod dss;
 mod form;
 
 use ring::digest;
@@ -13,6 +14,7 @@ use crate::cms::{self, SignerIdentity};
 use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, StringForm};
 use crate::seal::{SealError, SignatureAlgorithm, Signer};
 
+pub use dss::{ValidationData, add_validation_data};
 pub use form::FormState;
 
 /// What the caller asks of one signature. Time is passed in: the core reads no clock.

@@ -276,6 +276,14 @@ impl<'a> PdfFile<'a> {
         Ok(joined)
     }
 
+    /// Stream object `id`'s data with its filters decoded, refusing more than `limit` bytes.
+    pub fn stream_contents(&self, id: ObjectId, limit: usize) -> Result<Vec<u8>, PdfError> {
+        match self.object(id)? {
+            IndirectValue::Stream(dictionary, raw) => decode_stream(&dictionary, raw, limit),
+            IndirectValue::Object(_) => Err(PdfError::Structure(format!("{id} is not a stream"))),
+        }
+    }
+
     /// Page `number` (1-based), found by walking the page tree with `/Count` (§7.7.3).
     pub fn page(&self, number: u32) -> Result<Page, PdfError> {
         let (_, catalog) = self.catalog()?;
