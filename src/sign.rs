@@ -252,7 +252,8 @@ fn widest_cms_len(
     Ok(cms::signed_data(identity, attributes, algorithm_oid(algorithm), &widest)?.len())
 }
 
-fn algorithm_oid(algorithm: SignatureAlgorithm) -> const_oid::ObjectIdentifier {
+/// The CMS signature algorithm identifier for what `algorithm` signs with.
+pub fn algorithm_oid(algorithm: SignatureAlgorithm) -> const_oid::ObjectIdentifier {
     match algorithm {
         SignatureAlgorithm::EcdsaP256Sha256 => cms::ID_ECDSA_WITH_SHA256,
     }
@@ -338,7 +339,8 @@ pub fn pdf_date(time: OffsetDateTime) -> String {
     )
 }
 
-fn sha256(bytes: &[u8]) -> [u8; 32] {
+/// SHA-256, through ring.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0; 32];
     out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
     out

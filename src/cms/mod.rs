@@ -2,6 +2,8 @@
 //!
 //! Pure: the digest and the signature are handed in; nothing here holds a key.
 
+pub mod tsp;
+
 use cms::cert::IssuerAndSerialNumber;
 use cms::content_info::{CmsVersion, ContentInfo};
 use cms::signed_data::{
@@ -160,7 +162,18 @@ pub fn signed_attributes(
     identity: &SignerIdentity,
     content_digest: &[u8; 32],
 ) -> Result<SignedAttributes, CmsError> {
-    let content_type = attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_DATA)?)?;
+    signed_attributes_for(identity, ID_DATA, content_digest)
+}
+
+/// The same three signed attributes for encapsulated content of `content_type` (RFC 5652
+/// §11.1: the content-type attribute names the eContentType), e.g. id-ct-TSTInfo for a
+/// timestamp token (RFC 3161 §2.4.2, RFC 5816 §2.2.1).
+pub fn signed_attributes_for(
+    identity: &SignerIdentity,
+    content_type: ObjectIdentifier,
+    content_digest: &[u8; 32],
+) -> Result<SignedAttributes, CmsError> {
+    let content_type = attribute(ID_CONTENT_TYPE, Any::encode_from(&content_type)?)?;
     let digest = attribute(
         ID_MESSAGE_DIGEST,
         Any::encode_from(&OctetString::new(content_digest.to_vec())?)?,
@@ -185,6 +198,45 @@ pub fn signed_data(
     signature_algorithm: ObjectIdentifier,
     signature: &[u8],
 ) -> Result<Vec<u8>, CmsError> {
+    let detached = EncapsulatedContentInfo {
+        econtent_type: ID_DATA,
+        econtent: None,
+    };
+    let signature = SignatureParts {
+        attributes,
+        algorithm: signature_algorithm,
+        value: signature,
+    };
+    encapsulating_signed_data(identity, detached, true, signature)
+}
+
+/// A SignerInfo's signed attributes with the signature made over them.
+pub struct SignatureParts<'a> {
+    pub attributes: SignedAttributes,
+    pub algorithm: ObjectIdentifier,
+    pub value: &'a [u8],
+}
+
+/// A SignedData in a ContentInfo carrying `content` (detached when its eContent is absent),
+/// with the signer's chain in `certificates` when `with_certificates` (RFC 3161 §2.4.1: a
+/// timestamp token carries the TSA's certificate only when the request asked, certReq).
+pub fn encapsulating_signed_data(
+    identity: &SignerIdentity,
+    content: EncapsulatedContentInfo,
+    with_certificates: bool,
+    signature: SignatureParts<'_>,
+) -> Result<Vec<u8>, CmsError> {
+    let SignatureParts {
+        attributes,
+        algorithm: signature_algorithm,
+        value: signature,
+    } = signature;
+    // RFC 5652 §5.1: version 3 when the eContentType is not id-data, else 1.
+    let version = if content.econtent_type == ID_DATA {
+        CmsVersion::V1
+    } else {
+        CmsVersion::V3
+    };
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA256,
         parameters: None,
@@ -202,13 +254,10 @@ pub fn signed_data(
         unsigned_attrs: None,
     };
     let signed = SignedDataOut {
-        version: CmsVersion::V1,
+        version,
         digest_algorithms: SetOfVec::try_from(vec![sha256])?,
-        encap_content_info: EncapsulatedContentInfo {
-            econtent_type: ID_DATA,
-            econtent: None,
-        },
-        certificates: Some(identity.certificate_set.clone()),
+        encap_content_info: content,
+        certificates: with_certificates.then(|| identity.certificate_set.clone()),
         signer_infos: SignerInfos(SetOfVec::try_from(vec![signer_info])?),
     };
     let info = ContentInfo {
@@ -308,9 +357,8 @@ impl<'a> der::DecodeValue<'a> for RawSet {
     }
 }
 
-/// id-ct-TSTInfo (RFC 3161 §2.4.2).
-pub const ID_CT_TST_INFO: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
+pub use tsp::ID_CT_TST_INFO;
+use tsp::MessageImprint;
 
 /// What a timestamp token attests (RFC 3161 §2.4.2): the imprint and the time.
 #[derive(Clone, Debug)]
@@ -337,13 +385,6 @@ pub fn parse_tst_info(tst_info: &[u8]) -> Result<TimeStampClaim, CmsError> {
         hashed_message: imprint.hashed_message.as_bytes().to_vec(),
         generation_time: String::from_utf8_lossy(time.value()).into_owned(),
     })
-}
-
-/// MessageImprint (RFC 3161 §2.4.1).
-#[derive(Clone, Debug, Sequence)]
-struct MessageImprint {
-    hash_algorithm: AlgorithmIdentifierOwned,
-    hashed_message: OctetString,
 }
 
 /// A signature read back from a PDF: the typed SignedData and, byte for byte, the signed

@@ -1,9 +1,10 @@
-//! The certificate profiles of the seal: its root CA and the seal certificate the root issues.
+//! The certificate profiles: the root CA, the seal certificate and the TSA certificate it issues.
 
+use der::Encode;
 use rcgen::{
-    BasicConstraints, CertificateParams, CrlDistributionPoint, DistinguishedName, DnType, DnValue,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData,
-    SerialNumber, SigningKey,
+    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DistinguishedName,
+    DnType, DnValue, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyUsagePurpose,
+    PublicKeyData, SerialNumber, SigningKey,
 };
 use time::OffsetDateTime;
 
@@ -14,6 +15,9 @@ pub const ROOT_NAME_SUFFIX: &str = " 电子印章根证书";
 
 /// id-kp-documentSigning, RFC 9336 §3.1.
 const DOCUMENT_SIGNING: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 36];
+
+/// id-ce-extKeyUsage, RFC 5280 §4.2.1.12.
+const EXTENDED_KEY_USAGE: [u64; 4] = [2, 5, 29, 37];
 
 /// id-at-organizationIdentifier, X.520 §6.4.4 (2.5.4.97).
 const ORGANIZATION_IDENTIFIER: [u64; 4] = [2, 5, 4, 97];
@@ -162,6 +166,51 @@ pub fn issue_seal_certificate(
     serial: &Serial,
     crl_url: Option<&str>,
 ) -> Result<Vec<u8>, PkiError> {
+    let mut params = end_entity_params(subject, root_certificate, validity, serial, crl_url)?;
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::EmailProtection,
+        ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec()),
+    ];
+    sign_end_entity(&params, seal_key, root_certificate, root_key)
+}
+
+/// Issues the certificate (DER) of the bureau's time-stamping authority for `tsa_key`, signed
+/// by the same root as the seal.
+///
+/// Profile: the seal's subject form (C=CN, O, CN = the TSA's name) and validity rules;
+/// extendedKeyUsage id-kp-timeStamping alone and critical (RFC 3161 §2.3); keyUsage
+/// digitalSignature and nonRepudiation (critical); basicConstraints cA false; SKI and AKI; the
+/// root's CRL distribution point when `crl_url` is given.
+pub fn issue_tsa_certificate(
+    tsa_key: &impl PublicKeyData,
+    subject: &SealSubject,
+    root_certificate: &[u8],
+    root_key: &impl SigningKey,
+    validity: &Validity,
+    serial: &Serial,
+    crl_url: Option<&str>,
+) -> Result<Vec<u8>, PkiError> {
+    let mut params = end_entity_params(subject, root_certificate, validity, serial, crl_url)?;
+    // rcgen writes extendedKeyUsage non-critical; RFC 3161 §2.3 wants it critical, so it goes
+    // in as a custom extension: SEQUENCE OF KeyPurposeId { id-kp-timeStamping }.
+    let purposes = vec![const_oid::db::rfc5280::ID_KP_TIME_STAMPING]
+        .to_der()
+        .map_err(|error| PkiError::Issuance(error.to_string()))?;
+    let mut extended_key_usage = CustomExtension::from_oid_content(&EXTENDED_KEY_USAGE, purposes);
+    extended_key_usage.set_criticality(true);
+    params.custom_extensions = vec![extended_key_usage];
+    sign_end_entity(&params, tsa_key, root_certificate, root_key)
+}
+
+/// What the seal and TSA certificates share: name, validity within the root's, CRL
+/// distribution point, not a CA, digitalSignature and nonRepudiation, SKI and AKI.
+fn end_entity_params(
+    subject: &SealSubject,
+    root_certificate: &[u8],
+    validity: &Validity,
+    serial: &Serial,
+    crl_url: Option<&str>,
+) -> Result<CertificateParams, PkiError> {
     check_within_root(root_certificate, validity)?;
     let mut params = base_params(validity, serial);
     params.distinguished_name = distinguished_name(
@@ -180,17 +229,20 @@ pub fn issue_seal_certificate(
         KeyUsagePurpose::DigitalSignature,
         KeyUsagePurpose::ContentCommitment,
     ];
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::EmailProtection,
-        ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec()),
-    ];
     params.use_authority_key_identifier_extension = true;
+    Ok(params)
+}
+
+fn sign_end_entity(
+    params: &CertificateParams,
+    key: &impl PublicKeyData,
+    root_certificate: &[u8],
+    root_key: &impl SigningKey,
+) -> Result<Vec<u8>, PkiError> {
     // The issuer name and AKI come from the root certificate itself, so they match it exactly.
     let issuer =
         Issuer::from_ca_cert_der(&root_certificate.into(), root_key).map_err(issuance_error)?;
-    let certificate = params
-        .signed_by(seal_key, &issuer)
-        .map_err(issuance_error)?;
+    let certificate = params.signed_by(key, &issuer).map_err(issuance_error)?;
     Ok(certificate.der().to_vec())
 }
 
@@ -440,6 +492,53 @@ mod tests {
         let subject = certificate.subject().to_string();
         assert!(subject.contains("91350100M000100Y43"), "{subject}");
         assert!(subject.contains("测试专用章"), "{subject}");
+    }
+
+    #[test]
+    fn tsa_certificate_is_for_time_stamping_only() {
+        let root_key = KeyPair::generate().unwrap();
+        let subject = SealSubject::new("测试机关", "测试机关 时间戳服务", None).unwrap();
+        let root = issue_root_certificate(
+            &root_key,
+            "测试机关",
+            &validity(3650),
+            &Serial::from_random_bytes([1; 16]),
+        )
+        .unwrap();
+        let der = issue_tsa_certificate(
+            &KeyPair::generate().unwrap(),
+            &subject,
+            &root,
+            &root_key,
+            &validity(365),
+            &Serial::from_random_bytes([2; 16]),
+            Some("http://seal.example.gov.cn/crl/root.crl"),
+        )
+        .unwrap();
+        let (_, certificate) = x509_parser::parse_x509_certificate(&der).unwrap();
+        let extended = certificate.extended_key_usage().unwrap().unwrap();
+        assert!(extended.critical, "RFC 3161 §2.3: critical");
+        assert!(extended.value.time_stamping);
+        assert!(!extended.value.email_protection && extended.value.other.is_empty());
+        assert!(!extended.value.any && !extended.value.server_auth && !extended.value.client_auth);
+        let key_usage = certificate.key_usage().unwrap().unwrap();
+        assert!(key_usage.critical && key_usage.value.digital_signature());
+        assert!(!key_usage.value.key_cert_sign());
+        assert!(!certificate.basic_constraints().unwrap().unwrap().value.ca);
+        let names: Vec<bool> = certificate
+            .extensions()
+            .iter()
+            .map(|e| {
+                matches!(
+                    e.parsed_extension(),
+                    ParsedExtension::AuthorityKeyIdentifier(_)
+                        | ParsedExtension::SubjectKeyIdentifier(_)
+                        | ParsedExtension::CRLDistributionPoints(_)
+                )
+            })
+            .filter(|found| *found)
+            .collect();
+        assert_eq!(names.len(), 3, "SKI, AKI and the CRL distribution point");
     }
 
     #[test]
