@@ -11,6 +11,7 @@ mod events;
 mod records;
 mod requests;
 mod seals;
+mod timestamps;
 mod writer;
 
 use std::str::FromStr;
@@ -25,6 +26,7 @@ pub use events::*;
 pub use records::*;
 pub use requests::*;
 pub use seals::{NewSeal, SealRecord};
+pub use timestamps::{NewTimestamp, TimestampRecord, TimestampSlot};
 use writer::{Batch, BoxFuture};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
