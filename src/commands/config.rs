@@ -34,6 +34,20 @@ pub struct ConfigFile {
     pub log: LogSection,
     #[serde(default)]
     pub workflow: WorkflowSection,
+    #[serde(default)]
+    pub tsa: TsaSection,
+}
+
+/// The built-in time-stamping authority (docs/tsa.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TsaSection {
+    /// A key directory as `oneseal keygen --tsa` writes it.
+    pub keys: Option<PathBuf>,
+    /// The TSA policy OID tokens name (default: oneseal's, docs/tsa.md).
+    pub policy_oid: Option<String>,
+    /// The accuracy claimed for genTime, in milliseconds (default 1000).
+    pub accuracy_ms: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -118,6 +132,12 @@ pub struct Settings {
     pub sweep_interval: Duration,
     pub webhook_max_backoff: Duration,
     pub clock_offset_seconds: i64,
+    /// The TSA's key directory (`[tsa] keys`, ONESEAL_TSA_KEYS).
+    pub tsa_keys: Option<PathBuf>,
+    /// `[tsa] policy_oid`, dotted.
+    pub tsa_policy_oid: Option<String>,
+    /// `[tsa] accuracy_ms`.
+    pub tsa_accuracy_ms: u32,
 }
 
 /// Flags shared by `serve`, `token` and `audit`.
@@ -259,6 +279,11 @@ impl Settings {
                 })?,
                 None => file.workflow.clock_offset_seconds.unwrap_or(0),
             },
+            tsa_keys: env("ONESEAL_TSA_KEYS")
+                .map(PathBuf::from)
+                .or(file.tsa.keys),
+            tsa_policy_oid: file.tsa.policy_oid,
+            tsa_accuracy_ms: file.tsa.accuracy_ms.unwrap_or(1000),
             data_dir,
         })
     }

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use der::pem::LineEnding;
 use oneseal::pki::{
     CreditCode, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
-    issue_seal_certificate,
+    issue_seal_certificate, issue_tsa_certificate,
 };
 use oneseal::seal::{
     CHAIN_FILE, KEY_FILE, SealError, SecretSources, SoftwareKey, TOKEN_FILE, TokenKey,
@@ -72,6 +72,23 @@ pub struct KeygenArgs {
     /// The new key's label inside the token (with --pkcs11; default oneseal-seal-DATE-RANDOM).
     #[arg(long, value_name = "LABEL", requires = "pkcs11")]
     key_label: Option<String>,
+    /// Make the built-in time-stamping authority's key and certificate instead of a seal's
+    /// (extendedKeyUsage timeStamping, critical), issued by the root in --ca. Its CN is
+    /// "<org> 时间戳服务"; the directory is then `[tsa] keys` (docs/tsa.md).
+    #[arg(long, requires = "ca")]
+    tsa: bool,
+}
+
+/// Which certificate a key directory gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Seal,
+    TimeStamping,
+}
+
+/// The TSA certificate's common name for `organization`.
+pub fn tsa_common_name(organization: &str) -> String {
+    format!("{organization} 时间戳服务")
 }
 
 /// Issues the seal certificate (and a root, unless `--ca`), and writes the files, or nothing.
@@ -81,7 +98,16 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         .as_deref()
         .map(CreditCode::parse)
         .transpose()?;
-    let subject = SealSubject::new(&args.org, &args.seal_name, credit_code)?;
+    let profile = if args.tsa {
+        Profile::TimeStamping
+    } else {
+        Profile::Seal
+    };
+    let name = match profile {
+        Profile::Seal => args.seal_name.clone(),
+        Profile::TimeStamping => tsa_common_name(&args.org),
+    };
+    let subject = SealSubject::new(&args.org, &name, credit_code)?;
     let secrets = SecretSources::from_env();
     let now = OffsetDateTime::now_utc();
     let root = match &args.ca {
@@ -110,13 +136,14 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
     };
     let written = write_key_directory(
         &args.out,
-        &root,
+        (&root, profile),
         &seal_key,
         &plan,
         passphrase.as_ref().map(|p| p.as_slice()),
     )?;
     report(
         &written,
+        profile,
         &subject,
         passphrase.is_some() || !seal_key.needs_passphrase(),
     );
@@ -140,7 +167,22 @@ pub fn create_key_directory(
 ) -> anyhow::Result<Written> {
     let root = Root::create(plan.subject, plan.days, plan.now)?;
     let seal_key = NewSealKey::File(SoftwareKey::generate()?);
-    write_key_directory(dir, &root, &seal_key, plan, passphrase)
+    write_key_directory(dir, (&root, Profile::Seal), &seal_key, plan, passphrase)
+}
+
+/// Writes a TSA key directory into `dir`: a new key file and its TSA certificate, issued by
+/// the root kept in `ca_dir` (its key's passphrase from `secrets`). `oneseal serve` uses it
+/// for its development TSA, under the development seal's root.
+pub fn create_tsa_directory(
+    ca_dir: &Path,
+    dir: &Path,
+    plan: &SealPlan<'_>,
+    secrets: &SecretSources,
+    passphrase: Option<&[u8]>,
+) -> anyhow::Result<Written> {
+    let root = Root::load(ca_dir, secrets)?;
+    let key = NewSealKey::File(SoftwareKey::generate()?);
+    write_key_directory(dir, (&root, Profile::TimeStamping), &key, plan, passphrase)
 }
 
 /// The root CA that issues the seal certificate: new (its key to be written), or loaded.
@@ -277,7 +319,7 @@ fn new_passphrase(secrets: &SecretSources) -> anyhow::Result<Option<zeroize::Zer
 /// Issues the seal certificate for `seal_key` from `root` and writes the key directory.
 fn write_key_directory(
     dir: &Path,
-    root: &Root,
+    (root, profile): (&Root, Profile),
     seal_key: &NewSealKey,
     plan: &SealPlan<'_>,
     passphrase: Option<&[u8]>,
@@ -293,15 +335,29 @@ fn write_key_directory(
         .crl_base_url
         .map(|base| crl_url(base, &root.certificate))
         .transpose()?;
-    let seal_certificate = issue_seal_certificate(
-        seal_key,
-        plan.subject,
-        &root.certificate,
-        &root.key,
-        &validity,
-        &random_serial(&SystemRandom::new())?,
-        crl.as_deref(),
-    )
+    let serial = random_serial(&SystemRandom::new())?;
+    let (key, certificate) = (&root.key, &root.certificate);
+    let issued = match profile {
+        Profile::Seal => issue_seal_certificate(
+            seal_key,
+            plan.subject,
+            certificate,
+            key,
+            &validity,
+            &serial,
+            crl.as_deref(),
+        ),
+        Profile::TimeStamping => issue_tsa_certificate(
+            seal_key,
+            plan.subject,
+            certificate,
+            key,
+            &validity,
+            &serial,
+            crl.as_deref(),
+        ),
+    };
+    let seal_certificate = issued
     .with_context(|| {
         if root.is_new {
             "cannot issue the seal certificate".to_owned()
@@ -403,9 +459,13 @@ fn write_new_public_file(path: &Path, contents: &[u8]) -> Result<(), SealError> 
     oneseal::seal::write_new_file(path, contents, 0o644)
 }
 
-fn report(written: &Written, subject: &SealSubject, protected: bool) {
+fn report(written: &Written, profile: Profile, subject: &SealSubject, protected: bool) {
+    let kind = match profile {
+        Profile::Seal => "seal",
+        Profile::TimeStamping => "TSA",
+    };
     println!(
-        "seal certificate: CN={} O={}",
+        "{kind} certificate: CN={} O={}",
         subject.seal_name(),
         subject.organization()
     );

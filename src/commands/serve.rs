@@ -10,6 +10,7 @@ use oneseal::http::{AppState, router};
 use oneseal::pki::SealSubject;
 use oneseal::registry::Registry;
 use oneseal::seal::DEVELOPMENT_MARKER;
+use oneseal::service::tsa::{TimeStampAuthority, TsaPolicy};
 use oneseal::service::{Bureau, BureauSettings};
 use oneseal::template::seal_image::{self, SealImage};
 
@@ -109,6 +110,13 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     if settings.seal_keys.is_none() {
         publish_development_crl(&bureau, &seal_dir).await;
     }
+    let bureau = match tsa_directory(&settings, &seal_dir)? {
+        Some(dir) => bureau.with_tsa(load_tsa(&settings, &dir)?),
+        None => {
+            tracing::info!("no time-stamping authority: POST /tsa answers 404 ([tsa] keys)");
+            bureau
+        }
+    };
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
     let webhooks = oneseal::service::feed::spawn_webhook_delivery(
@@ -204,6 +212,69 @@ fn seal_directory(settings: &Settings) -> anyhow::Result<PathBuf> {
     }
     announce_development_seal(&dir);
     Ok(dir)
+}
+
+/// The configured TSA, or in development (with the development seal) a TSA of its own under
+/// the development seal's root, made on first start. Production without `[tsa] keys` runs none.
+fn tsa_directory(settings: &Settings, seal_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if let Some(keys) = &settings.tsa_keys {
+        return Ok(Some(keys.clone()));
+    }
+    if settings.mode == Mode::Production || settings.seal_keys.is_some() {
+        return Ok(None);
+    }
+    let dir = settings.data_dir.join("development-tsa");
+    if !dir.join(oneseal::seal::KEY_FILE).exists() {
+        let secrets = settings.seal_secrets.clone().without_prompt();
+        let passphrase = secrets.passphrase("the development TSA")?;
+        let organization = DEVELOPMENT_ORGANIZATION;
+        let subject = SealSubject::new(
+            organization,
+            &super::keygen::tsa_common_name(organization),
+            None,
+        )?;
+        let origin = development_origin(settings);
+        let plan = super::keygen::SealPlan {
+            subject: &subject,
+            days: 365,
+            crl_base_url: origin.as_deref(),
+            now: time::OffsetDateTime::now_utc(),
+        };
+        super::keygen::create_tsa_directory(
+            seal_dir,
+            &dir,
+            &plan,
+            &secrets,
+            passphrase.as_ref().map(|p| p.as_slice()),
+        )
+        .with_context(|| format!("cannot create the development TSA in {}", dir.display()))?;
+        oneseal::seal::write_new_file(
+            &dir.join(DEVELOPMENT_MARKER),
+            b"This TSA key was made by `oneseal serve` for development. Its timestamps have no legal effect.\n",
+            0o644,
+        )?;
+    }
+    Ok(Some(dir))
+}
+
+/// The TSA in `dir`, checked as a seal is (production refuses development and unprotected
+/// keys), under the configured policy.
+fn load_tsa(settings: &Settings, dir: &Path) -> anyhow::Result<TimeStampAuthority> {
+    let (signer, _) = super::seal::load_checked_seal(settings, dir)
+        .with_context(|| format!("cannot load the TSA from {}", dir.display()))?;
+    let mut policy = TsaPolicy::oneseal();
+    if let Some(oid) = &settings.tsa_policy_oid {
+        let parsed: const_oid::ObjectIdentifier = oid.parse().map_err(|e| {
+            anyhow::anyhow!("[tsa] policy_oid = {oid:?} is not a dotted OID with 32-bit arcs: {e}")
+        })?;
+        policy.policy = oneseal::cms::tsp::PolicyId::from_oid(&parsed);
+        policy.name = oid.clone();
+    }
+    policy.accuracy_ms = settings.tsa_accuracy_ms;
+    let tsa = TimeStampAuthority::new(Arc::new(signer), policy)
+        .map_err(|e| anyhow::anyhow!("cannot start the TSA from {}: {e}", dir.display()))?;
+    tracing::info!(tsa = %dir.display(), "time-stamping authority in service at POST /tsa");
+    Ok(tsa)
 }
 
 /// Where the development seal's CRL will be: the configured public origin, or the listening

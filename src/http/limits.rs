@@ -1,5 +1,5 @@
 //! Rate limits (GCRA, via governor) on signing, per token and per client address, and on public
-//! verification per client address. Keys are forgotten once idle so the maps stay bounded.
+//! verification and timestamps per client address. Keys are forgotten once idle so the maps stay bounded.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -16,6 +16,7 @@ pub struct RateLimits {
     issue_by_token: DefaultKeyedRateLimiter<String>,
     issue_by_address: DefaultKeyedRateLimiter<IpAddr>,
     verify_by_address: DefaultKeyedRateLimiter<IpAddr>,
+    timestamp_by_address: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl RateLimits {
@@ -28,6 +29,8 @@ impl RateLimits {
             issue_by_token: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_second)),
             issue_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_second(per_second)),
             verify_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
+            // Timestamps are as cheap and as public as verifications: the same quota, counted apart.
+            timestamp_by_address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
         }
     }
 
@@ -48,17 +51,27 @@ impl RateLimits {
             .map_err(|refused| too_many("verifications", &refused))
     }
 
+    /// One timestamp request from `address`, or 429.
+    pub fn timestamp(&self, address: IpAddr) -> Result<(), ApiError> {
+        self.bound();
+        self.timestamp_by_address
+            .check_key(&address)
+            .map_err(|refused| too_many("timestamp requests", &refused))
+    }
+
     /// Forgets idle keys (called from a timer, and at once when a map grows too big).
     pub fn forget_idle(&self) {
         self.issue_by_token.retain_recent();
         self.issue_by_address.retain_recent();
         self.verify_by_address.retain_recent();
+        self.timestamp_by_address.retain_recent();
     }
 
     fn bound(&self) {
         if self.issue_by_token.len() > MAX_KEYS
             || self.issue_by_address.len() > MAX_KEYS
             || self.verify_by_address.len() > MAX_KEYS
+            || self.timestamp_by_address.len() > MAX_KEYS
         {
             self.forget_idle();
         }

@@ -9,6 +9,7 @@ pub mod openapi;
 mod ops;
 pub mod pages;
 mod revocation;
+mod tsa;
 mod workflow;
 
 use std::net::SocketAddr;
@@ -185,7 +186,12 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/openapi.json", get(ops::openapi))
-        .layer(DefaultBodyLimit::max(settings.max_json_bytes));
+        .layer(DefaultBodyLimit::max(settings.max_json_bytes))
+        .merge(
+            Router::new()
+                .route("/tsa", post(tsa::timestamp))
+                .layer(DefaultBodyLimit::max(crate::cms::tsp::MAX_REQUEST_BYTES)),
+        );
     let mut router = api
         .merge(public)
         .fallback(|| async { StatusCode::NOT_FOUND })

@@ -15,6 +15,7 @@ pub mod requests;
 pub mod revocation;
 pub mod seals;
 pub mod templates;
+pub mod tsa;
 pub mod verification;
 
 use std::collections::HashMap;
@@ -131,6 +132,8 @@ pub struct Bureau {
     issuing_permits: usize,
     /// Issuances in a CPU-bound step (checking the data, drawing and signing the licence).
     computing: Arc<tokio::sync::Semaphore>,
+    /// The built-in time-stamping authority, when configured (docs/tsa.md).
+    tsa: Option<Arc<tsa::TimeStampAuthority>>,
 }
 
 /// Issuances under way per core. Most of an issuance's time is spent waiting for the registry's
@@ -183,6 +186,7 @@ impl Bureau {
             computing: Arc::new(tokio::sync::Semaphore::new(workers)),
             settings,
             bundles: Mutex::new(HashMap::new()),
+            tsa: None,
         })
     }
 
