@@ -98,6 +98,8 @@ enum Payload {
     Webhook,
     /// The development seal's root's CRL, `application/pkix-crl` (`oneseal ca crl`).
     Crl,
+    /// A DER TimeStampReq (RFC 3161 §2.4.1) for a SHA-256 imprint.
+    TimeStampQuery,
 }
 
 const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
@@ -153,6 +155,7 @@ const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
     ("PUT", "/api/v1/crl", Access::Roles(&["admin"]), Payload::Crl, 201),
     ("GET", "/crl/{crl}", Access::Public, Payload::Nothing, 200),
+    ("POST", "/tsa", Access::Public, Payload::TimeStampQuery, 200),
     ("GET", "/verify", Access::Public, Payload::Nothing, 200),
     ("GET", "/verify/{serial}", Access::Public, Payload::Nothing, 200),
     ("GET", "/healthz", Access::Public, Payload::Nothing, 200),
@@ -279,6 +282,18 @@ fn authorisation_matrix(database: Database) {
                 Payload::Crl => request
                     .header("content-type", "application/pkix-crl")
                     .body(crl.clone()),
+                Payload::TimeStampQuery => {
+                    // SEQUENCE { INTEGER 1, MessageImprint { sha256, OCTET STRING (32) } }
+                    let mut query = vec![0x30, 0x34, 0x02, 0x01, 0x01, 0x30, 0x2f, 0x30, 0x0b];
+                    query.extend([
+                        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
+                    ]);
+                    query.extend([0x04, 0x20]);
+                    query.extend([0x5a; 32]);
+                    request
+                        .header("content-type", "application/timestamp-query")
+                        .body(query)
+                }
             };
             request.send().unwrap()
         };
