@@ -8,8 +8,7 @@
 //! Content-Type (415), a body over the limit (413), the rate limit (429), no TSA configured
 //! (404) and failures of the registry or the key (5xx; nothing is answered without a record).
 
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -41,19 +40,7 @@ pub async fn timestamp(
             "send a DER TimeStampReq with Content-Type: application/timestamp-query",
         ));
     }
-    let body = Bytes::from_request(request, &state)
-        .await
-        .map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "request.too_large",
-                    format!("a TimeStampReq is at most {MAX_REQUEST_BYTES} bytes"),
-                )
-            } else {
-                ApiError::bad_request("request.invalid", "the body could not be read")
-            }
-        })?;
+    let body = super::api::read_body(request, &state, MAX_REQUEST_BYTES).await?;
     let reply = state.bureau.timestamp(&body, address).await?;
     let mut response = reply.response.into_response();
     response
