@@ -5,7 +5,7 @@
 //! with `der`'s derive (x509-tsp is built on cms 0.2 and does not fit cms 0.3).
 
 use const_oid::ObjectIdentifier;
-use der::asn1::{BitString, Int, OctetString};
+use der::asn1::{BitString, Int, OctetString, Uint};
 use der::{Any, Decode, Encode, Sequence, Tagged};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::ext::Extension;
@@ -41,6 +41,15 @@ impl ImprintAlgorithm {
             "2.16.840.1.101.3.4.2.2" => Some(Self::Sha384),
             "2.16.840.1.101.3.4.2.3" => Some(Self::Sha512),
             _ => None,
+        }
+    }
+
+    /// The algorithm's OBJECT IDENTIFIER (RFC 5754 §2).
+    pub fn oid(self) -> ObjectIdentifier {
+        match self {
+            Self::Sha256 => ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1"),
+            Self::Sha384 => ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.2"),
+            Self::Sha512 => ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.3"),
         }
     }
 
@@ -247,6 +256,155 @@ fn check_imprint(imprint: &MessageImprint) -> Result<ImprintAlgorithm, Refusal> 
     Ok(algorithm)
 }
 
+/// Builds a client's DER TimeStampReq v1 (RFC 3161 §2.4.1) for `digest`, made with
+/// `algorithm`. The nonce's bytes are the caller's (fresh random, 8 to 64 bytes) and are read as
+/// an unsigned big-endian INTEGER, so a high first bit never makes it negative. `certificates`
+/// sets certReq; `policy` sets reqPolicy. No extensions.
+pub fn build_request(
+    algorithm: ImprintAlgorithm,
+    digest: &[u8],
+    nonce: Option<&[u8]>,
+    certificates: bool,
+    policy: Option<&PolicyId>,
+) -> Result<Vec<u8>, RequestError> {
+    if digest.len() != algorithm.digest_len() {
+        return Err(RequestError::DigestLength {
+            length: digest.len(),
+            algorithm: algorithm.name(),
+            expected: algorithm.digest_len(),
+        });
+    }
+    let nonce = nonce.map(nonce_integer).transpose()?;
+    let request = TimeStampReq {
+        version: 1,
+        message_imprint: MessageImprint {
+            // RFC 5754 §2: SHA-2 parameters absent.
+            hash_algorithm: AlgorithmIdentifierOwned {
+                oid: algorithm.oid(),
+                parameters: None,
+            },
+            hashed_message: OctetString::new(digest)?,
+        },
+        req_policy: policy.cloned(),
+        nonce,
+        cert_req: certificates,
+        extensions: None,
+    };
+    Ok(request.to_der()?)
+}
+
+/// The nonce INTEGER for `bytes` as `build_request` writes it, for comparing with the echo
+/// in the TSTInfo (RFC 3161 §2.4.2: "MUST be present and equal").
+pub fn nonce_integer(bytes: &[u8]) -> Result<Int, RequestError> {
+    if bytes.is_empty() || bytes.len() > MAX_NONCE_BYTES {
+        return Err(RequestError::NonceLength(bytes.len()));
+    }
+    Ok(Int::from(Uint::new(bytes)?))
+}
+
+/// Why a TimeStampReq could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    /// The digest does not have its algorithm's length.
+    #[error("the digest is {length} bytes, not the {expected} of {algorithm}")]
+    DigestLength {
+        length: usize,
+        algorithm: &'static str,
+        expected: usize,
+    },
+    /// The nonce is empty or longer than a TSA accepts.
+    #[error("the nonce is {0} bytes; use 8 to {MAX_NONCE_BYTES} random bytes")]
+    NonceLength(usize),
+    /// DER encoding failed.
+    #[error("cannot encode the TimeStampReq: {0}")]
+    Encoding(#[from] der::Error),
+}
+
+/// What the client side reads from a TimeStampResp (RFC 3161 §2.4.2).
+#[derive(Clone, Debug)]
+pub struct ResponseParts {
+    /// PKIStatus: 0 granted, 1 grantedWithMods, 2 rejection, 3 waiting, 4 revocationWarning,
+    /// 5 revocationNotification (RFC 4210 §5.2.3).
+    pub status: u8,
+    /// statusString, its lines joined with "; ".
+    pub status_text: Option<String>,
+    /// The names of the failInfo bits set (RFC 3161 §2.4.2 PKIFailureInfo).
+    pub failures: Vec<String>,
+    /// The TimeStampToken's DER, when present.
+    pub token: Option<Vec<u8>>,
+}
+
+/// Reads a DER TimeStampResp (RFC 3161 §2.4.2): strict DER, nothing after it.
+pub fn parse_response(bytes: &[u8]) -> Result<ResponseParts, der::Error> {
+    let response = TimeStampResp::from_der(bytes)?;
+    let token = response
+        .time_stamp_token
+        .map(|token| token.to_der())
+        .transpose()?;
+    let status = response.status;
+    Ok(ResponseParts {
+        status: status.status,
+        status_text: status.status_string.map(|lines| lines.join("; ")),
+        failures: status
+            .fail_info
+            .map(|bits| failure_names(&bits))
+            .unwrap_or_default(),
+        token,
+    })
+}
+
+/// The names of the PKIFailureInfo bits set in `bits` (RFC 3161 §2.4.2; others by number).
+fn failure_names(bits: &BitString) -> Vec<String> {
+    const NAMES: [(usize, &str); 8] = [
+        (0, "badAlg"),
+        (2, "badRequest"),
+        (5, "badDataFormat"),
+        (14, "timeNotAvailable"),
+        (15, "unacceptedPolicy"),
+        (16, "unacceptedExtension"),
+        (17, "addInfoNotAvailable"),
+        (25, "systemFailure"),
+    ];
+    bits.bits()
+        .enumerate()
+        .filter(|(_, set)| *set)
+        .map(|(index, _)| {
+            NAMES
+                .iter()
+                .find(|(bit, _)| *bit == index)
+                .map_or_else(|| format!("bit {index}"), |(_, name)| (*name).to_string())
+        })
+        .collect()
+}
+
+/// A TSTInfo as a client reads it (RFC 3161 §2.4.2).
+#[derive(Clone, Debug)]
+pub struct TstInfoParts {
+    pub version: u8,
+    pub policy: PolicyId,
+    pub hash_algorithm: AlgorithmIdentifierOwned,
+    pub hashed_message: Vec<u8>,
+    /// serialNumber, big-endian two's complement as written (up to 160 bits, §2.4.2).
+    pub serial: Vec<u8>,
+    /// genTime as written, `YYYYMMDDhhmmss[.s...]Z`.
+    pub gen_time: String,
+    pub nonce: Option<Int>,
+}
+
+/// Reads a DER TSTInfo (RFC 3161 §2.4.2), accuracy, ordering, tsa and extensions included.
+pub fn parse_tst_info_full(bytes: &[u8]) -> Result<TstInfoParts, der::Error> {
+    let info = TstInfo::from_der(bytes)?;
+    Ok(TstInfoParts {
+        version: info.version,
+        policy: info.policy,
+        hash_algorithm: info.message_imprint.hash_algorithm,
+        hashed_message: info.message_imprint.hashed_message.as_bytes().to_vec(),
+        serial: info.serial_number.as_bytes().to_vec(),
+        gen_time: info.gen_time.0,
+        nonce: info.nonce,
+    })
+}
+
 /// What the TSA adds to a request: its policy, the serial and time it allocated, and the
 /// accuracy it claims for its clock.
 #[derive(Clone, Debug)]
@@ -317,6 +475,7 @@ fn tst_info_der<E>(
     let accuracy = (stamp.accuracy_ms > 0).then(|| Accuracy {
         seconds: Some(stamp.accuracy_ms / 1000).filter(|s| *s > 0),
         millis: Some(stamp.accuracy_ms % 1000).filter(|m| *m > 0),
+        micros: None,
     });
     let tsa = identity.certificate().map(|certificate| {
         GeneralName::DirectoryName(certificate.tbs_certificate().subject().clone())
@@ -325,11 +484,13 @@ fn tst_info_der<E>(
         version: 1,
         policy: stamp.policy.clone(),
         message_imprint: request.imprint.clone(),
-        serial_number: stamp.serial,
+        serial_number: Int::from(Uint::new(&stamp.serial.to_be_bytes()).map_err(CmsError::from)?),
         gen_time: GenTime::from_unix_ms(stamp.time_ms).ok_or(StampError::Time(stamp.time_ms))?,
         accuracy,
+        ordering: false,
         nonce: request.nonce.clone(),
         tsa,
+        extensions: None,
     };
     Ok(info.to_der().map_err(CmsError::from)?)
 }
@@ -395,29 +556,36 @@ pub(crate) struct MessageImprint {
     pub(crate) hashed_message: OctetString,
 }
 
-/// TSTInfo (RFC 3161 §2.4.2) as we write it: no extensions, ordering left at its default.
+/// TSTInfo (RFC 3161 §2.4.2). We write no extensions and leave ordering at its default
+/// (omitted in DER); a client reads both from other TSAs.
 #[derive(Clone, Debug, Sequence)]
 struct TstInfo {
     version: u8,
     policy: PolicyId,
     message_imprint: MessageImprint,
-    serial_number: u64,
+    serial_number: Int,
     gen_time: GenTime,
     #[asn1(optional = "true")]
     accuracy: Option<Accuracy>,
+    #[asn1(default = "Default::default")]
+    ordering: bool,
     #[asn1(optional = "true")]
     nonce: Option<Int>,
     #[asn1(context_specific = "0", tag_mode = "EXPLICIT", optional = "true")]
     tsa: Option<GeneralName>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    extensions: Option<Vec<Extension>>,
 }
 
-/// Accuracy (RFC 3161 §2.4.2); micros are never claimed.
+/// Accuracy (RFC 3161 §2.4.2); we never claim micros, other TSAs may.
 #[derive(Clone, Debug, Sequence)]
 struct Accuracy {
     #[asn1(optional = "true")]
     seconds: Option<u32>,
     #[asn1(context_specific = "0", tag_mode = "IMPLICIT", optional = "true")]
     millis: Option<u32>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    micros: Option<u32>,
 }
 
 /// PKIStatusInfo (RFC 3161 §2.4.2, from RFC 4210 §5.2.3).

@@ -7,6 +7,7 @@ mod changes;
 mod revocation;
 mod signature;
 pub mod text;
+pub mod tsp_client;
 
 use serde::Serialize;
 use time::OffsetDateTime;

@@ -140,7 +140,7 @@ pub(crate) fn check(
     report
 }
 
-type Failure = (Indication, SubIndication, String);
+pub(crate) type Failure = (Indication, SubIndication, String);
 
 fn fail(sub: SubIndication, message: impl Into<String>) -> Failure {
     (Indication::TotalFailed, sub, message.into())
@@ -259,7 +259,7 @@ fn check_all(
 }
 
 /// The encapsulated content's octets (a timestamp token's TSTInfo).
-fn econtent(signed_data: &SignedData) -> Option<&[u8]> {
+pub(crate) fn econtent(signed_data: &SignedData) -> Option<&[u8]> {
     let any = signed_data.encap_content_info.econtent.as_ref()?;
     (der::Tagged::tag(any) == der::Tag::OctetString).then(|| any.value())
 }
@@ -307,7 +307,7 @@ fn check_timestamp_imprint(
 }
 
 /// `YYYYMMDDHHMMSS[.fraction]Z` (RFC 3161 §2.4.2 genTime).
-fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_generalized_time(text: &str) -> Option<OffsetDateTime> {
     let digits: String = text.chars().take(14).collect();
     if digits.len() != 14 || !digits.chars().all(|c| c.is_ascii_digit()) || !text.ends_with('Z') {
         return None;
@@ -413,7 +413,7 @@ fn docmdp_level(file: &crate::pdf::PdfFile<'_>, dictionary: &Dictionary) -> Opti
 
 /// The certificates the CMS carries, each decoded once: DER (for hashes and webpki) beside
 /// the parsed form.
-fn carried_certificates(signed_data: &SignedData) -> Vec<(Vec<u8>, &Certificate)> {
+pub(crate) fn carried_certificates(signed_data: &SignedData) -> Vec<(Vec<u8>, &Certificate)> {
     let Some(set) = &signed_data.certificates else {
         return Vec::new();
     };
@@ -429,7 +429,10 @@ fn carried_certificates(signed_data: &SignedData) -> Vec<(Vec<u8>, &Certificate)
 }
 
 /// The certificate `sid` names: issuer and serial, or subject key identifier (RFC 5652 §5.3).
-fn find_signer(certificates: &[(Vec<u8>, &Certificate)], sid: &SignerIdentifier) -> Option<usize> {
+pub(crate) fn find_signer(
+    certificates: &[(Vec<u8>, &Certificate)],
+    sid: &SignerIdentifier,
+) -> Option<usize> {
     certificates.iter().position(|(_, certificate)| {
         let tbs = certificate.tbs_certificate();
         match sid {
@@ -496,7 +499,7 @@ fn describe_signer(report: &mut SignatureReport, signer_der: &[u8], certificate:
 }
 
 /// messageDigest against the ByteRange bytes, then the signature value (RFC 5652 §5.4, §5.6).
-fn check_digest_and_value(
+pub(crate) fn check_digest_and_value(
     info: &SignerInfo,
     signed_attributes: &Option<Vec<u8>>,
     content: &[&[u8]],
@@ -569,7 +572,7 @@ fn check_digest_and_value(
     }
 }
 
-fn attribute_value(
+pub(crate) fn attribute_value(
     attributes: &x509_cert::attr::Attributes,
     oid: const_oid::ObjectIdentifier,
 ) -> Option<&der::Any> {
@@ -732,7 +735,10 @@ fn verify_pss_salt(hash: usize, salt: usize, key: &[u8], message: &[u8], signatu
 }
 
 /// ESS signing-certificate(-v2) must name the signer's certificate (RFC 5035 §5.4, RFC 2634 §5.4).
-fn check_signing_certificate(info: &SignerInfo, signer_der: &[u8]) -> Result<(), Failure> {
+pub(crate) fn check_signing_certificate(
+    info: &SignerInfo,
+    signer_der: &[u8],
+) -> Result<(), Failure> {
     let Some(attributes) = &info.signed_attrs else {
         return Ok(());
     };
@@ -782,7 +788,7 @@ fn check_signing_certificate(info: &SignerInfo, signer_der: &[u8]) -> Result<(),
 }
 
 /// id-aa-signingCertificate (RFC 2634 §5.4).
-const ID_SIGNING_CERTIFICATE_V1: const_oid::ObjectIdentifier =
+pub(crate) const ID_SIGNING_CERTIFICATE_V1: const_oid::ObjectIdentifier =
     const_oid::ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
 
 #[derive(der::Sequence)]
