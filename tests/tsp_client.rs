@@ -227,6 +227,7 @@ fn openssl_reads_our_query_and_its_reply_passes_our_checks() {
             algorithm: ImprintAlgorithm::Sha256,
             digest: &digest,
             nonce: Some(&NONCE),
+            policy: None,
         };
         let checked = check_response(&response, &expected, &trust)
             .unwrap_or_else(|e| panic!("{ess_cert_id_alg}: {e}"));
@@ -264,6 +265,7 @@ fn without_cert_req_the_caller_gives_the_tsa_certificate() {
         algorithm: ImprintAlgorithm::Sha256,
         digest: &digest,
         nonce: None,
+        policy: None,
     };
     let mut trust = TsaTrust {
         anchors: &anchors,
@@ -305,6 +307,7 @@ fn an_openssl_rejection_is_named() {
         algorithm: ImprintAlgorithm::Sha256,
         digest: &digest,
         nonce: Some(&NONCE),
+        policy: None,
     };
     let error = check_response(&response, &expected, &trust).unwrap_err();
     let message = error.to_string();

@@ -25,6 +25,8 @@ pub struct ExpectedStamp<'a> {
     pub digest: &'a [u8],
     /// The nonce's bytes as given to `build_request`, when one was sent.
     pub nonce: Option<&'a [u8]>,
+    /// The reqPolicy sent, when one was: the token must name it (RFC 3161 §2.4.2).
+    pub policy: Option<&'a PolicyId>,
 }
 
 /// What the TSA's certificate is checked against.
@@ -86,6 +88,9 @@ pub enum TspClientError {
     /// The TSTInfo's nonce is not ours: a replayed or misrouted answer.
     #[error("the token's nonce is not the one sent (a replayed or misrouted answer)")]
     NonceMismatch,
+    /// We asked for a policy and the token names another.
+    #[error("the token names another TSA policy than the one requested")]
+    PolicyMismatch,
     /// The signed attributes or the signature value do not verify.
     #[error("the token's signature is not valid: {0}")]
     Signature(String),
@@ -150,7 +155,7 @@ pub fn check_response(
 }
 
 /// §2.4.2: the messageImprint is the request's (algorithm, NULL or absent parameters, hash),
-/// and the nonce, when one was sent, is present and equal.
+/// the nonce, when one was sent, is present and equal, and the policy is the one requested.
 fn check_echo(
     info: &tsp::TstInfoParts,
     expected: &ExpectedStamp<'_>,
@@ -173,6 +178,9 @@ fn check_echo(
             Some(echoed) if *echoed != sent => return Err(TspClientError::NonceMismatch),
             Some(_) => {}
         }
+    }
+    if expected.policy.is_some_and(|asked| *asked != info.policy) {
+        return Err(TspClientError::PolicyMismatch);
     }
     Ok(())
 }
@@ -453,6 +461,7 @@ mod tests {
             algorithm: ImprintAlgorithm::Sha256,
             digest: &DIGEST,
             nonce,
+            policy: None,
         }
     }
 
@@ -550,7 +559,7 @@ mod tests {
     }
 
     #[test]
-    fn another_imprint_is_refused() {
+    fn another_imprint_or_policy_is_refused() {
         let tsa = tsa(Profile::Tsa);
         let response = answer(&tsa, &request(Some(&NONCE), true));
         let anchors = anchors(&tsa.root);
@@ -567,6 +576,21 @@ mod tests {
             check_response(&response, &other, &trust).unwrap_err(),
             TspClientError::ImprintMismatch
         );
+        let other_policy = PolicyId::from_oid(&"1.2.3.4".parse().unwrap());
+        let policy = ExpectedStamp {
+            policy: Some(&other_policy),
+            ..expected(Some(&NONCE))
+        };
+        assert_eq!(
+            check_response(&response, &policy, &trust).unwrap_err(),
+            TspClientError::PolicyMismatch
+        );
+        let ours = PolicyId::oneseal();
+        let same_policy = ExpectedStamp {
+            policy: Some(&ours),
+            ..expected(Some(&NONCE))
+        };
+        check_response(&response, &same_policy, &trust).unwrap();
         let other_algorithm = ExpectedStamp {
             algorithm: ImprintAlgorithm::Sha384,
             ..expected(Some(&NONCE))
