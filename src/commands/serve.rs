@@ -196,12 +196,7 @@ fn seal_directory(settings: &Settings) -> anyhow::Result<PathBuf> {
             .without_prompt()
             .passphrase("the development seal")?;
         let origin = development_origin(settings);
-        let plan = super::keygen::SealPlan {
-            subject: &subject,
-            days: 365,
-            crl_base_url: origin.as_deref(),
-            now: time::OffsetDateTime::now_utc(),
-        };
+        let plan = development_plan(&subject, origin.as_deref());
         super::keygen::create_key_directory(&dir, &plan, passphrase.as_ref().map(|p| p.as_slice()))
             .with_context(|| format!("cannot create the development seal in {}", dir.display()))?;
         oneseal::seal::write_new_file(
@@ -234,12 +229,7 @@ fn tsa_directory(settings: &Settings, seal_dir: &Path) -> anyhow::Result<Option<
             None,
         )?;
         let origin = development_origin(settings);
-        let plan = super::keygen::SealPlan {
-            subject: &subject,
-            days: 365,
-            crl_base_url: origin.as_deref(),
-            now: time::OffsetDateTime::now_utc(),
-        };
+        let plan = development_plan(&subject, origin.as_deref());
         super::keygen::create_tsa_directory(
             seal_dir,
             &dir,
@@ -275,6 +265,19 @@ fn load_tsa(settings: &Settings, dir: &Path) -> anyhow::Result<TimeStampAuthorit
         .map_err(|e| anyhow::anyhow!("cannot start the TSA from {}: {e}", dir.display()))?;
     tracing::info!(tsa = %dir.display(), "time-stamping authority in service at POST /tsa");
     Ok(tsa)
+}
+
+/// A development key's certificate: a year, with its root's CRL at the service when known.
+fn development_plan<'a>(
+    subject: &'a SealSubject,
+    crl_base_url: Option<&'a str>,
+) -> super::keygen::SealPlan<'a> {
+    super::keygen::SealPlan {
+        subject,
+        days: 365,
+        crl_base_url,
+        now: time::OffsetDateTime::now_utc(),
+    }
 }
 
 /// Where the development seal's CRL will be: the configured public origin, or the listening
