@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use der::pem::LineEnding;
 use oneseal::pki::{
-    CreditCode, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
-    issue_seal_certificate, issue_tsa_certificate,
+    CreditCode, EndEntityProfile, SealSubject, Serial, Validity, crl_url,
+    issue_end_entity_certificate, issue_root_certificate,
 };
 use oneseal::seal::{
     CHAIN_FILE, KEY_FILE, SealError, SecretSources, SoftwareKey, TOKEN_FILE, TokenKey,
@@ -79,13 +79,6 @@ pub struct KeygenArgs {
     tsa: bool,
 }
 
-/// Which certificate a key directory gets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Profile {
-    Seal,
-    TimeStamping,
-}
-
 /// The TSA certificate's common name for `organization`.
 pub fn tsa_common_name(organization: &str) -> String {
     format!("{organization} 时间戳服务")
@@ -99,13 +92,13 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         .map(CreditCode::parse)
         .transpose()?;
     let profile = if args.tsa {
-        Profile::TimeStamping
+        EndEntityProfile::TimeStamping
     } else {
-        Profile::Seal
+        EndEntityProfile::Seal
     };
     let name = match profile {
-        Profile::Seal => args.seal_name.clone(),
-        Profile::TimeStamping => tsa_common_name(&args.org),
+        EndEntityProfile::Seal => args.seal_name.clone(),
+        EndEntityProfile::TimeStamping => tsa_common_name(&args.org),
     };
     let subject = SealSubject::new(&args.org, &name, credit_code)?;
     let secrets = SecretSources::from_env();
@@ -167,7 +160,13 @@ pub fn create_key_directory(
 ) -> anyhow::Result<Written> {
     let root = Root::create(plan.subject, plan.days, plan.now)?;
     let seal_key = NewSealKey::File(SoftwareKey::generate()?);
-    write_key_directory(dir, (&root, Profile::Seal), &seal_key, plan, passphrase)
+    write_key_directory(
+        dir,
+        (&root, EndEntityProfile::Seal),
+        &seal_key,
+        plan,
+        passphrase,
+    )
 }
 
 /// Writes a TSA key directory into `dir`: a new key file and its TSA certificate, issued by
@@ -182,7 +181,13 @@ pub fn create_tsa_directory(
 ) -> anyhow::Result<Written> {
     let root = Root::load(ca_dir, secrets)?;
     let key = NewSealKey::File(SoftwareKey::generate()?);
-    write_key_directory(dir, (&root, Profile::TimeStamping), &key, plan, passphrase)
+    write_key_directory(
+        dir,
+        (&root, EndEntityProfile::TimeStamping),
+        &key,
+        plan,
+        passphrase,
+    )
 }
 
 /// The root CA that issues the seal certificate: new (its key to be written), or loaded.
@@ -319,7 +324,7 @@ fn new_passphrase(secrets: &SecretSources) -> anyhow::Result<Option<zeroize::Zer
 /// Issues the seal certificate for `seal_key` from `root` and writes the key directory.
 fn write_key_directory(
     dir: &Path,
-    (root, profile): (&Root, Profile),
+    (root, profile): (&Root, EndEntityProfile),
     seal_key: &NewSealKey,
     plan: &SealPlan<'_>,
     passphrase: Option<&[u8]>,
@@ -336,27 +341,15 @@ fn write_key_directory(
         .map(|base| crl_url(base, &root.certificate))
         .transpose()?;
     let serial = random_serial(&SystemRandom::new())?;
-    let (key, certificate) = (&root.key, &root.certificate);
-    let issued = match profile {
-        Profile::Seal => issue_seal_certificate(
-            seal_key,
-            plan.subject,
-            certificate,
-            key,
-            &validity,
-            &serial,
-            crl.as_deref(),
-        ),
-        Profile::TimeStamping => issue_tsa_certificate(
-            seal_key,
-            plan.subject,
-            certificate,
-            key,
-            &validity,
-            &serial,
-            crl.as_deref(),
-        ),
-    };
+    let issued = issue_end_entity_certificate(
+        profile,
+        seal_key,
+        plan.subject,
+        (root.certificate.as_slice(), &root.key),
+        &validity,
+        &serial,
+        crl.as_deref(),
+    );
     let seal_certificate = issued
     .with_context(|| {
         if root.is_new {
@@ -459,10 +452,10 @@ fn write_new_public_file(path: &Path, contents: &[u8]) -> Result<(), SealError> 
     oneseal::seal::write_new_file(path, contents, 0o644)
 }
 
-fn report(written: &Written, profile: Profile, subject: &SealSubject, protected: bool) {
+fn report(written: &Written, profile: EndEntityProfile, subject: &SealSubject, protected: bool) {
     let kind = match profile {
-        Profile::Seal => "seal",
-        Profile::TimeStamping => "TSA",
+        EndEntityProfile::Seal => "seal",
+        EndEntityProfile::TimeStamping => "TSA",
     };
     println!(
         "{kind} certificate: CN={} O={}",

@@ -12,8 +12,9 @@ pub use crl::{
     RevocationList, RevocationReason, RevokedCertificateEntry, issue_crl,
 };
 pub use profile::{
-    ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, crl_url, issue_root_certificate,
-    issue_seal_certificate, issue_tsa_certificate, root_common_name, root_key_identifier_hex,
+    EndEntityProfile, ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, crl_url,
+    issue_end_entity_certificate, issue_root_certificate, root_common_name,
+    root_key_identifier_hex,
 };
 
 /// Why a certificate could not be issued. Messages name the offending input, never key material.

@@ -149,57 +149,53 @@ pub fn issue_root_certificate(
     Ok(certificate.der().to_vec())
 }
 
-/// Issues the seal certificate (DER) for `seal_key`, signed by the root.
-///
-/// Profile (ETSI EN 319 412-3 §4 for a legal person's seal): C=CN, O, organizationIdentifier,
-/// CN = seal name; keyUsage digitalSignature and nonRepudiation (critical; pyHanko wants the
-/// latter); extendedKeyUsage emailProtection and documentSigning (RFC 9336; NSS refuses
-/// documentSigning alone); basicConstraints cA false; SKI and AKI; a CRL distribution point when
-/// `crl_url` is given ([`crl_url`] builds the service's). No AIA: no OCSP responder answers, and
-/// an unreachable OCSP URL makes pdfsig distrust the signature.
-pub fn issue_seal_certificate(
-    seal_key: &impl PublicKeyData,
-    subject: &SealSubject,
-    root_certificate: &[u8],
-    root_key: &impl SigningKey,
-    validity: &Validity,
-    serial: &Serial,
-    crl_url: Option<&str>,
-) -> Result<Vec<u8>, PkiError> {
-    let mut params = end_entity_params(subject, root_certificate, validity, serial, crl_url)?;
-    params.extended_key_usages = vec![
-        ExtendedKeyUsagePurpose::EmailProtection,
-        ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec()),
-    ];
-    sign_end_entity(&params, seal_key, root_certificate, root_key)
+/// The end-entity certificates the root issues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndEntityProfile {
+    /// The seal (ETSI EN 319 412-3 §4 for a legal person's seal): C=CN, O,
+    /// organizationIdentifier, CN = seal name; extendedKeyUsage emailProtection and
+    /// documentSigning (RFC 9336; NSS refuses documentSigning alone). No AIA: no OCSP responder
+    /// answers, and an unreachable OCSP URL makes pdfsig distrust the signature.
+    Seal,
+    /// The bureau's time-stamping authority: the same subject form (CN = the TSA's name);
+    /// extendedKeyUsage id-kp-timeStamping alone and critical (RFC 3161 §2.3).
+    TimeStamping,
 }
 
-/// Issues the certificate (DER) of the bureau's time-stamping authority for `tsa_key`, signed
-/// by the same root as the seal.
-///
-/// Profile: the seal's subject form (C=CN, O, CN = the TSA's name) and validity rules;
-/// extendedKeyUsage id-kp-timeStamping alone and critical (RFC 3161 §2.3); keyUsage
-/// digitalSignature and nonRepudiation (critical); basicConstraints cA false; SKI and AKI; the
-/// root's CRL distribution point when `crl_url` is given.
-pub fn issue_tsa_certificate(
-    tsa_key: &impl PublicKeyData,
+/// Issues the `profile` certificate (DER) for `key`, signed by `issuer` (the root's certificate
+/// and key). Both profiles: keyUsage digitalSignature and nonRepudiation (critical; pyHanko
+/// wants the latter), basicConstraints cA false, SKI and AKI, and a CRL distribution point when
+/// `crl_url` is given ([`crl_url`] builds the service's).
+pub fn issue_end_entity_certificate(
+    profile: EndEntityProfile,
+    key: &impl PublicKeyData,
     subject: &SealSubject,
-    root_certificate: &[u8],
-    root_key: &impl SigningKey,
+    (root_certificate, root_key): (&[u8], &impl SigningKey),
     validity: &Validity,
     serial: &Serial,
     crl_url: Option<&str>,
 ) -> Result<Vec<u8>, PkiError> {
     let mut params = end_entity_params(subject, root_certificate, validity, serial, crl_url)?;
-    // rcgen writes extendedKeyUsage non-critical; RFC 3161 §2.3 wants it critical, so it goes
-    // in as a custom extension: SEQUENCE OF KeyPurposeId { id-kp-timeStamping }.
-    let purposes = vec![const_oid::db::rfc5280::ID_KP_TIME_STAMPING]
-        .to_der()
-        .map_err(|error| PkiError::Issuance(error.to_string()))?;
-    let mut extended_key_usage = CustomExtension::from_oid_content(&EXTENDED_KEY_USAGE, purposes);
-    extended_key_usage.set_criticality(true);
-    params.custom_extensions = vec![extended_key_usage];
-    sign_end_entity(&params, tsa_key, root_certificate, root_key)
+    match profile {
+        EndEntityProfile::Seal => {
+            params.extended_key_usages = vec![
+                ExtendedKeyUsagePurpose::EmailProtection,
+                ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING.to_vec()),
+            ];
+        }
+        EndEntityProfile::TimeStamping => {
+            // rcgen writes extendedKeyUsage non-critical; RFC 3161 §2.3 wants it critical, so
+            // it goes in as a custom extension: SEQUENCE OF KeyPurposeId { id-kp-timeStamping }.
+            let purposes = vec![const_oid::db::rfc5280::ID_KP_TIME_STAMPING]
+                .to_der()
+                .map_err(|error| PkiError::Issuance(error.to_string()))?;
+            let mut extended_key_usage =
+                CustomExtension::from_oid_content(&EXTENDED_KEY_USAGE, purposes);
+            extended_key_usage.set_criticality(true);
+            params.custom_extensions = vec![extended_key_usage];
+        }
+    }
+    sign_end_entity(&params, key, root_certificate, root_key)
 }
 
 /// What the seal and TSA certificates share: name, validity within the root's, CRL
@@ -420,11 +416,11 @@ mod tests {
             &Serial::from_random_bytes([0xff; 16]),
         )
         .unwrap();
-        issue_seal_certificate(
+        issue_end_entity_certificate(
+            EndEntityProfile::Seal,
             &seal_key,
             &subject,
-            &root,
-            &root_key,
+            (root.as_slice(), &root_key),
             &validity(1095),
             &Serial::from_random_bytes([7; 16]),
             Some("http://seal.example.gov.cn/crl/root.crl"),
@@ -505,11 +501,11 @@ mod tests {
             &Serial::from_random_bytes([1; 16]),
         )
         .unwrap();
-        let der = issue_tsa_certificate(
+        let der = issue_end_entity_certificate(
+            EndEntityProfile::TimeStamping,
             &KeyPair::generate().unwrap(),
             &subject,
-            &root,
-            &root_key,
+            (root.as_slice(), &root_key),
             &validity(365),
             &Serial::from_random_bytes([2; 16]),
             Some("http://seal.example.gov.cn/crl/root.crl"),
@@ -586,11 +582,11 @@ mod tests {
         let subject = SealSubject::new("测试机关", "测试专用章", None).unwrap();
         let serial = Serial::from_random_bytes([1; 16]);
         let root = issue_root_certificate(&root_key, "测试机关", &validity(10), &serial).unwrap();
-        let error = issue_seal_certificate(
+        let error = issue_end_entity_certificate(
+            EndEntityProfile::Seal,
             &KeyPair::generate().unwrap(),
             &subject,
-            &root,
-            &root_key,
+            (root.as_slice(), &root_key),
             &validity(11),
             &serial,
             None,

@@ -215,8 +215,8 @@ mod tests {
     use super::*;
     use crate::pdf::testing::one_page;
     use crate::pki::{
-        CrlContents, CrlNumber, RevocationReason, SealSubject, Serial, Validity, issue_crl,
-        issue_root_certificate, issue_seal_certificate,
+        CrlContents, CrlNumber, EndEntityProfile, RevocationReason, SealSubject, Serial, Validity,
+        issue_crl, issue_end_entity_certificate, issue_root_certificate,
     };
     use crate::seal::KeyFileSigner;
     use crate::sign::{SignatureRequest, sign_pdf};
@@ -258,11 +258,11 @@ mod tests {
         let seal_key = KeyPair::generate().unwrap();
         let subject = SealSubject::new("测试机关", "测试专用章", None).unwrap();
         let validity = Validity::new(SIGNED - Duration::days(1), NOW + Duration::days(365));
-        let certificate = issue_seal_certificate(
+        let certificate = issue_end_entity_certificate(
+            EndEntityProfile::Seal,
             &seal_key,
             &subject,
-            &root,
-            &root_key,
+            (root.as_slice(), &root_key),
             &validity.unwrap(),
             &Serial::from_random_bytes([0x42; 16]),
             None,

@@ -395,15 +395,21 @@ mod tests {
         let subject = SealSubject::new("测试机关", "测试机关 时间戳服务", None).unwrap();
         let validity = Validity::new(START, START + time::Duration::days(365)).unwrap();
         let serial = Serial::from_random_bytes([2; 16]);
+        let issue = |profile| {
+            crate::pki::issue_end_entity_certificate(
+                profile,
+                &key,
+                &subject,
+                (root.as_slice(), &root_key),
+                &validity,
+                &serial,
+                None,
+            )
+            .unwrap()
+        };
         let certificate = match profile {
-            Profile::Tsa => crate::pki::issue_tsa_certificate(
-                &key, &subject, &root, &root_key, &validity, &serial, None,
-            )
-            .unwrap(),
-            Profile::Seal => crate::pki::issue_seal_certificate(
-                &key, &subject, &root, &root_key, &validity, &serial, None,
-            )
-            .unwrap(),
+            Profile::Tsa => issue(crate::pki::EndEntityProfile::TimeStamping),
+            Profile::Seal => issue(crate::pki::EndEntityProfile::Seal),
             Profile::NonCriticalTimeStamping => {
                 let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
                 params
