@@ -205,24 +205,14 @@ fn pyhanko_timestamps_a_signature_through_the_tsa_and_trusts_it() {
         "{}",
         run.describe()
     );
-    assert_eq!(
-        stamp.get("intact").as_bool(),
-        Some(true),
-        "{}",
-        run.describe()
-    );
-    assert_eq!(
-        stamp.get("valid").as_bool(),
-        Some(true),
-        "{}",
-        run.describe()
-    );
-    assert_eq!(
-        stamp.get("trusted").as_bool(),
-        Some(true),
-        "{}",
-        run.describe()
-    );
+    for key in ["intact", "valid", "trusted"] {
+        assert_eq!(
+            stamp.get(key).as_bool(),
+            Some(true),
+            "{key}: {}",
+            run.describe()
+        );
+    }
     assert_eq!(
         stamp.get("policy").as_str(),
         Some(POLICY),
