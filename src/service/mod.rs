@@ -119,6 +119,8 @@ pub struct Bureau {
     seal: std::sync::RwLock<Arc<seals::ActiveSeal>>,
     seal_loader: Option<seals::SealLoader>,
     seal_refresh: tokio::sync::Mutex<()>,
+    /// The newest published CRLs, read from the registry at most every few seconds.
+    crls: std::sync::Mutex<Option<revocation::PublishedCrls>>,
     seal_image: Option<Arc<SealImage>>,
     /// The roots of every seal this instance has signed with or the registry has had in service.
     anchors: std::sync::RwLock<Arc<TrustAnchors>>,
@@ -173,6 +175,7 @@ impl Bureau {
             })),
             seal_loader: None,
             seal_refresh: tokio::sync::Mutex::new(()),
+            crls: std::sync::Mutex::new(None),
             seal_image: seal_image.map(Arc::new),
             anchors: std::sync::RwLock::new(Arc::new(anchors)),
             organization,

@@ -12,6 +12,8 @@ use crate::pki::{
     CertificateSerial, CrlNumber, MAX_CRL_BYTES, RevocationList, RevokedCertificateEntry,
     root_key_identifier_hex,
 };
+use std::sync::Arc;
+
 use crate::registry::{AuditRecord, CrlRecord, NewCrl, Publication, Registry, Role};
 
 /// Longest subject key identifier accepted in a CRL's name (SHA-512 would be 128 hex digits).
@@ -72,14 +74,54 @@ impl Bureau {
         crl: &[u8],
     ) -> Result<CrlPublished, ServiceError> {
         self.authorize_crl_publication(caller)?;
-        publish_crl(
+        let published = publish_crl(
             self.registry(),
             self.anchors().certificates(),
             crl,
             &caller.actor(),
             self.now_ms(),
         )
-        .await
+        .await;
+        self.forget_published_crls();
+        published
+    }
+
+    /// The newest CRL of each issuer (DER), and whether any of them revokes anything: read from
+    /// the registry when the copy held is older than [`CRL_REFRESH`], so a verification does not
+    /// pay for a query and a parse. A CRL published through another instance (or the console)
+    /// is seen here within that time.
+    pub async fn published_crls(&self) -> Result<PublishedCrls, ServiceError> {
+        if let Some(held) = self
+            .crls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .filter(|held| held.read_at.elapsed() < CRL_REFRESH)
+        {
+            return Ok(held.clone());
+        }
+        let records = self.registry().latest_crls().await?;
+        let any_revoked = records.iter().any(|record| {
+            RevocationList::from_der(&record.crl.der).is_ok_and(|list| !list.entries().is_empty())
+        });
+        let fresh = PublishedCrls {
+            ders: Arc::new(records.into_iter().map(|record| record.crl.der).collect()),
+            any_revoked,
+            read_at: std::time::Instant::now(),
+        };
+        *self
+            .crls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Drops the copy held, so a CRL just published here is used at once.
+    pub(super) fn forget_published_crls(&self) {
+        *self
+            .crls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 
     /// The newest CRL published under `key_identifier` (the issuer's SKI, lowercase hex), for
@@ -99,13 +141,17 @@ impl Bureau {
         Ok(self.registry().latest_crl(key_identifier).await?)
     }
 
-    /// The entry revoking a seal certificate of the bureau in its root's newest CRL, if any: the
+    /// The entry revoking a seal certificate of the bureau in its root's newest CRL, if any (none
+    /// at all when no published CRL revokes anything, the usual case, answered without a query): the
     /// seal with certificate SHA-256 `fingerprint` (the one that signed a licence), else the
     /// seal in service.
     pub async fn seal_revocation(
         &self,
         fingerprint: Option<&str>,
     ) -> Result<Option<RevokedCertificateEntry>, ServiceError> {
+        if !self.published_crls().await?.any_revoked {
+            return Ok(None);
+        }
         let chain: Vec<Vec<u8>> = match fingerprint {
             Some(fingerprint) => match self.registry().seal_by_fingerprint(fingerprint).await? {
                 Some(seal) => super::seals::chain_of(&seal.seal.chain_pem),
@@ -136,6 +182,19 @@ impl Bureau {
         }
         Ok(crl.revocation_of(&serial).cloned())
     }
+}
+
+/// How long an instance uses the CRLs it read before reading them again.
+pub const CRL_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The newest published CRLs, as a verification uses them.
+#[derive(Clone, Debug)]
+pub struct PublishedCrls {
+    pub ders: Arc<Vec<Vec<u8>>>,
+    /// Whether any of them lists a revoked certificate; when none does, no proof of existence
+    /// is needed.
+    pub any_revoked: bool,
+    read_at: std::time::Instant,
 }
 
 /// Publishes `bytes` (one CRL, DER or PEM) as `actor`: it must read as a CRL, be signed by one of

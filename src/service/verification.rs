@@ -84,14 +84,12 @@ impl Bureau {
         let anchors = self.anchors();
         let mut policy = Policy::new(time::OffsetDateTime::now_utc());
         policy.limits.max_input_bytes = self.settings().max_verify_bytes;
-        policy.crls = self
-            .registry()
-            .latest_crls()
-            .await?
-            .into_iter()
-            .map(|crl| crl.crl.der)
-            .collect();
-        policy.proof_of_existence = self.archive_proof(archived.as_ref()).await?;
+        let crls = self.published_crls().await?;
+        policy.crls = crls.ders.as_ref().clone();
+        // The proof only matters against a revocation.
+        if crls.any_revoked {
+            policy.proof_of_existence = self.archive_proof(archived.as_ref()).await?;
+        }
         let started = std::time::Instant::now();
         // The permit travels with the work: a file that outlives its budget keeps its slot until
         // its thread ends, so abandoned verifications cannot pile up.
