@@ -4,6 +4,7 @@
 //! signature dictionary and field are appended, and the CMS covers every byte but `/Contents`.
 
 mod appearance;
+mod doc_timestamp;
 mod dss;
 mod form;
 
@@ -14,6 +15,10 @@ use crate::cms::{self, SignerIdentity};
 use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, StringForm};
 use crate::seal::{SealError, SignatureAlgorithm, Signer};
 
+pub use doc_timestamp::{
+    DEFAULT_TOKEN_RESERVE, DocumentTimestampRequest, PreparedDocumentTimestamp,
+    prepare_document_timestamp,
+};
 pub use dss::{ValidationData, add_validation_data};
 pub use form::FormState;
 
@@ -118,6 +123,11 @@ pub enum SignError {
     /// The request itself is invalid.
     #[error("{0}")]
     InvalidRequest(String),
+    /// The CMS (with its timestamp token) is larger than the space reserved in `/Contents`.
+    #[error(
+        "the signature needs {needed} bytes but {reserved} were reserved in /Contents; reserve more room for the timestamp"
+    )]
+    ContentsTooLarge { needed: usize, reserved: usize },
 }
 
 /// Width reserved for each ByteRange number: ten digits cover files up to 9.3 GiB.
@@ -158,6 +168,17 @@ impl<'s> Seal<'s> {
 
     /// Signs `input`, returning the original bytes followed by the signed revision.
     pub fn sign(&self, input: &[u8], request: &SignatureRequest) -> Result<Vec<u8>, SignError> {
+        self.prepare(input, request)?.finish(None)
+    }
+
+    /// Signs `input` but leaves `/Contents` unwritten, so a timestamp over the signature value
+    /// can be added as an unsigned attribute before it is (PAdES B-T, ETSI EN 319 142-1 §6.3).
+    /// `request.timestamp_reserve` must leave room for the token.
+    pub fn prepare(
+        &self,
+        input: &[u8],
+        request: &SignatureRequest,
+    ) -> Result<PreparedSignature, SignError> {
         validate_request(request)?;
         let file = PdfFile::open(input, request.limits)?;
         let form = FormState::read(&file)?;
@@ -173,30 +194,103 @@ impl<'s> Seal<'s> {
         update.watch(signature_id, b"Contents");
         form.add_signature_field(&file, &mut update, signature_id, request, &self.name)?;
         let written = update.write(&file, document_id(&file, request))?;
-        let mut output = written.bytes;
-        let contents_at = position(&written.positions, signature_id, b"Contents")?;
-        let byte_range_at = position(&written.positions, signature_id, b"ByteRange")?;
-        let gap_end = contents_at + 2 * contents_len + 2;
-        let byte_range = [0, contents_at, gap_end, output.len() - gap_end];
-        patch_byte_range(&mut output, byte_range_at, byte_range)?;
-        let cms = self.signed_data(&digest_ranges(&output, contents_at, gap_end))?;
-        patch_contents(&mut output, contents_at, contents_len, &cms)?;
-        Ok(output)
-    }
-
-    /// The CMS over `content_digest`: signed attributes, the custodian's signature, the chain.
-    fn signed_data(&self, content_digest: &[u8; 32]) -> Result<Vec<u8>, SignError> {
-        let attributes = cms::signed_attributes(&self.identity, content_digest)?;
+        let gap = ContentsGap::patch(written, signature_id, contents_len)?;
+        let digest = gap.digest();
+        let attributes = cms::signed_attributes(&self.identity, &digest)?;
         let signature = self
             .signer
             .sign(&cms::signed_attributes_der(&attributes)?)?;
-        let algorithm = algorithm_oid(self.signer.algorithm());
-        Ok(cms::signed_data(
-            &self.identity,
+        Ok(PreparedSignature {
+            gap,
+            identity: self.identity.clone(),
             attributes,
-            algorithm,
-            &signature,
-        )?)
+            algorithm: algorithm_oid(self.signer.algorithm()),
+            signature,
+        })
+    }
+}
+
+/// A signed revision whose `/Contents` is still empty: the ByteRange is fixed and the signature
+/// value made, so the CMS can be finished with or without a signature timestamp.
+pub struct PreparedSignature {
+    gap: ContentsGap,
+    identity: SignerIdentity,
+    attributes: ::cms::signed_data::SignedAttributes,
+    algorithm: const_oid::ObjectIdentifier,
+    signature: Vec<u8>,
+}
+
+impl PreparedSignature {
+    /// The SignerInfo's signature value: what a signature timestamp's imprint hashes
+    /// (ETSI EN 319 122-1 §5.3).
+    pub fn signature_value(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Writes the CMS, carrying `timestamp_token` (a DER TimeStampToken) when given, into
+    /// `/Contents` and returns the whole file.
+    pub fn finish(self, timestamp_token: Option<&[u8]>) -> Result<Vec<u8>, SignError> {
+        let cms = cms::signed_data_with_timestamp(
+            &self.identity,
+            self.attributes,
+            self.algorithm,
+            &self.signature,
+            timestamp_token,
+        )?;
+        self.gap.fill(&cms)
+    }
+}
+
+/// An appended revision with a real `/ByteRange` and a zero-filled `/Contents` of `capacity`
+/// bytes starting at `contents_at` (the `<`), ISO 32000-2 §12.8.1.
+pub(crate) struct ContentsGap {
+    output: Vec<u8>,
+    contents_at: usize,
+    capacity: usize,
+}
+
+impl ContentsGap {
+    /// Finds where the signature dictionary's entries landed and writes the ByteRange.
+    pub(crate) fn patch(
+        written: crate::pdf::WrittenUpdate,
+        signature_id: ObjectId,
+        capacity: usize,
+    ) -> Result<Self, SignError> {
+        let mut output = written.bytes;
+        let contents_at = position(&written.positions, signature_id, b"Contents")?;
+        let byte_range_at = position(&written.positions, signature_id, b"ByteRange")?;
+        let gap_end = contents_at + 2 * capacity + 2;
+        let tail = output
+            .len()
+            .checked_sub(gap_end)
+            .ok_or_else(|| internal("Contents runs past the end"))?;
+        patch_byte_range(&mut output, byte_range_at, [0, contents_at, gap_end, tail])?;
+        Ok(Self {
+            output,
+            contents_at,
+            capacity,
+        })
+    }
+
+    /// SHA-256 of everything the ByteRange covers.
+    pub(crate) fn digest(&self) -> [u8; 32] {
+        digest_ranges(
+            &self.output,
+            self.contents_at,
+            self.contents_at + 2 * self.capacity + 2,
+        )
+    }
+
+    /// Writes `contents` as hex into the gap, refusing what does not fit.
+    pub(crate) fn fill(mut self, contents: &[u8]) -> Result<Vec<u8>, SignError> {
+        if contents.len() > self.capacity {
+            return Err(SignError::ContentsTooLarge {
+                needed: contents.len(),
+                reserved: self.capacity,
+            });
+        }
+        patch_contents(&mut self.output, self.contents_at, self.capacity, contents)?;
+        Ok(self.output)
     }
 }
 
@@ -440,12 +534,12 @@ mod tests {
         crate::test_support::test_signer().0
     }
 
-    fn request() -> SignatureRequest {
+    pub(super) fn request() -> SignatureRequest {
         SignatureRequest::new(OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap())
     }
 
     /// The last signature dictionary's ByteRange and the decoded CMS.
-    fn last_signature(signed: &[u8]) -> ([usize; 4], SignedData) {
+    pub(super) fn last_signature(signed: &[u8]) -> ([usize; 4], SignedData) {
         let file = PdfFile::open(signed, Limits::default()).unwrap();
         let size = file.size();
         let dictionary = (1..size)
@@ -691,5 +785,122 @@ mod placement_tests {
                 .len()
         };
         assert_eq!((count(1), count(2)), (1, 0));
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod timestamp_tests {
+    use der::Encode;
+
+    use super::tests::{last_signature, request};
+    use super::*;
+    use crate::pdf::testing::one_page;
+    use crate::pdf::{IndirectValue, Limits};
+    use crate::seal::KeyFileSigner;
+
+    fn test_signer() -> KeyFileSigner {
+        crate::test_support::test_signer().0
+    }
+
+    /// Any DER ContentInfo stands in for a TimeStampToken here; tests/ltv_issuance.rs uses
+    /// real tokens checked by openssl and pyHanko.
+    fn stand_in_token(signer: &KeyFileSigner) -> Vec<u8> {
+        let signed = sign_pdf(&one_page(), signer, &request()).unwrap();
+        let (_, signed_data) = last_signature(&signed);
+        ::cms::content_info::ContentInfo {
+            content_type: cms::ID_SIGNED_DATA,
+            content: der::Any::encode_from(&signed_data).unwrap(),
+        }
+        .to_der()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_timestamp_token_goes_into_the_unsigned_attributes_over_the_same_signature() {
+        let signer = test_signer();
+        let token = stand_in_token(&signer);
+        let mut request = request();
+        request.timestamp_reserve = token.len() + 64;
+        let prepared = Seal::new(&signer)
+            .unwrap()
+            .prepare(&one_page(), &request)
+            .unwrap();
+        let value = prepared.signature_value().to_vec();
+        let signed = prepared.finish(Some(&token)).unwrap();
+        let (_, signed_data) = last_signature(&signed);
+        let info = signed_data.signer_infos.0.get(0).unwrap();
+        assert_eq!(info.signature.as_bytes(), value.as_slice());
+        let unsigned = info.unsigned_attrs.as_ref().unwrap();
+        let attribute = unsigned.get(0).unwrap();
+        assert_eq!(attribute.oid, cms::ID_AA_SIGNATURE_TIME_STAMP_TOKEN);
+        assert_eq!(attribute.values.get(0).unwrap().to_der().unwrap(), token);
+    }
+
+    #[test]
+    fn a_token_larger_than_the_reserve_is_refused_by_name() {
+        let signer = test_signer();
+        let token = stand_in_token(&signer);
+        let prepared = Seal::new(&signer)
+            .unwrap()
+            .prepare(&one_page(), &request())
+            .unwrap();
+        let refused = prepared.finish(Some(&token)).unwrap_err();
+        assert!(matches!(refused, SignError::ContentsTooLarge { .. }));
+        assert!(refused.to_string().contains("reserve more room"));
+    }
+
+    #[test]
+    fn a_document_timestamp_follows_a_p1_certification_and_covers_all_but_its_token() {
+        let signer = test_signer();
+        let mut certify = request();
+        certify.certify = Some(DocMdpPermission::NoChanges);
+        let certified = sign_pdf(&one_page(), &signer, &certify).unwrap();
+        let prepared =
+            prepare_document_timestamp(&certified, &DocumentTimestampRequest::default()).unwrap();
+        let digest = prepared.digest();
+        let token = stand_in_token(&signer);
+        let stamped = prepared.finish(&token).unwrap();
+        assert!(stamped.starts_with(&certified));
+        let file = PdfFile::open(&stamped, Limits::default()).unwrap();
+        let dictionary = (1..file.size())
+            .rev()
+            .find_map(|n| match file.object(ObjectId::new(n, 0)).ok()? {
+                IndirectValue::Object(Object::Dictionary(d))
+                    if d.name(b"Type") == Some(b"DocTimeStamp") =>
+                {
+                    Some(d)
+                }
+                _ => None,
+            })
+            .expect("a document timestamp dictionary");
+        assert_eq!(dictionary.name(b"SubFilter"), Some(&b"ETSI.RFC3161"[..]));
+        let range: Vec<usize> = dictionary
+            .get(b"ByteRange")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_integer().unwrap() as usize)
+            .collect();
+        assert_eq!(range[2] + range[3], stamped.len());
+        let mut covered = stamped[..range[1]].to_vec();
+        covered.extend_from_slice(&stamped[range[2]..]);
+        assert_eq!(sha256(&covered), digest);
+        // The first is DocTimeStamp1 and the second DocTimeStamp2, so 3 is the next free name.
+        let again = prepare_document_timestamp(&stamped, &DocumentTimestampRequest::default())
+            .unwrap()
+            .finish(&token)
+            .unwrap();
+        let file = PdfFile::open(&again, Limits::default()).unwrap();
+        let names: Vec<String> = FormState::read(&file)
+            .map(|form| vec![form.unused_name("DocTimeStamp")])
+            .unwrap();
+        assert_eq!(names, ["DocTimeStamp3"]);
     }
 }

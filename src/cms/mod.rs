@@ -33,6 +33,10 @@ pub const ID_SIGNING_TIME: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.
 /// id-aa-signingCertificateV2 (RFC 5035 §3).
 pub const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A): the unsigned attribute carrying a
+/// timestamp over the signature value (ETSI EN 319 122-1 §5.3, PAdES B-T).
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 /// id-sha256 (RFC 5754 §2.2).
 pub const ID_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.16.840.1.101.3.4.2.1");
 /// ecdsa-with-SHA256 (RFC 5758 §3.2); its parameters are absent.
@@ -198,6 +202,25 @@ pub fn signed_data(
     signature_algorithm: ObjectIdentifier,
     signature: &[u8],
 ) -> Result<Vec<u8>, CmsError> {
+    signed_data_with_timestamp(identity, attributes, signature_algorithm, signature, None)
+}
+
+/// The same SignedData with, when given, a TimeStampToken (DER ContentInfo) over the signature
+/// value as the unsigned attribute id-aa-signatureTimeStampToken (ETSI EN 319 122-1 §5.3).
+pub fn signed_data_with_timestamp(
+    identity: &SignerIdentity,
+    attributes: SignedAttributes,
+    signature_algorithm: ObjectIdentifier,
+    signature: &[u8],
+    timestamp_token: Option<&[u8]>,
+) -> Result<Vec<u8>, CmsError> {
+    let unsigned = timestamp_token
+        .map(|token| {
+            let token = Any::from_der(token)?;
+            attribute(ID_AA_SIGNATURE_TIME_STAMP_TOKEN, token)
+                .and_then(|attribute| Ok(SetOfVec::try_from(vec![attribute])?))
+        })
+        .transpose()?;
     let detached = EncapsulatedContentInfo {
         econtent_type: ID_DATA,
         econtent: None,
@@ -206,6 +229,7 @@ pub fn signed_data(
         attributes,
         algorithm: signature_algorithm,
         value: signature,
+        unsigned,
     };
     encapsulating_signed_data(identity, detached, true, signature)
 }
@@ -215,6 +239,8 @@ pub struct SignatureParts<'a> {
     pub attributes: SignedAttributes,
     pub algorithm: ObjectIdentifier,
     pub value: &'a [u8],
+    /// Unsigned attributes (RFC 5652 §5.3), e.g. a signature timestamp.
+    pub unsigned: Option<cms::signed_data::UnsignedAttributes>,
 }
 
 /// A SignedData in a ContentInfo carrying `content` (detached when its eContent is absent),
@@ -230,6 +256,7 @@ pub fn encapsulating_signed_data(
         attributes,
         algorithm: signature_algorithm,
         value: signature,
+        unsigned,
     } = signature;
     // RFC 5652 §5.1: version 3 when the eContentType is not id-data, else 1.
     let version = if content.econtent_type == ID_DATA {
@@ -251,7 +278,7 @@ pub fn encapsulating_signed_data(
             parameters: None,
         },
         signature: OctetString::new(signature.to_vec())?,
-        unsigned_attrs: None,
+        unsigned_attrs: unsigned,
     };
     let signed = SignedDataOut {
         version,

@@ -455,6 +455,7 @@ pub fn timestamp_token<E>(
         attributes,
         algorithm: signature_algorithm,
         value: &signature,
+        unsigned: None,
     };
     Ok(super::encapsulating_signed_data(
         identity,

@@ -189,11 +189,16 @@ impl FormState {
 
     /// The requested name, or `Signature<n>` with the first unused n.
     fn fresh_name(&self, request: &SignatureRequest) -> String {
-        if let Some(name) = &request.field_name {
-            return name.clone();
+        match &request.field_name {
+            Some(name) => name.clone(),
+            None => self.unused_name("Signature"),
         }
+    }
+
+    /// `<prefix><n>` with the first n no field uses.
+    pub fn unused_name(&self, prefix: &str) -> String {
         (1..)
-            .map(|n| format!("Signature{n}"))
+            .map(|n| format!("{prefix}{n}"))
             .find(|name| self.fields.iter().all(|f| &f.name != name))
             .unwrap_or_default()
     }
