@@ -36,6 +36,32 @@ pub struct ConfigFile {
     pub workflow: WorkflowSection,
     #[serde(default)]
     pub tsa: TsaSection,
+    #[serde(default)]
+    pub timestamping: TimestampingSection,
+}
+
+/// Timestamps and validation data on every licence (docs/ltv.md, docs/timestamping.md).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimestampingSection {
+    /// `B-B`, `B-T`, `B-LT` (the default when a TSA is available) or `B-LTA`.
+    pub level: Option<String>,
+    /// Refuse to issue without a timestamp (default true).
+    pub required: Option<bool>,
+    /// Outside TSAs, tried in order; the built-in TSA when empty.
+    pub urls: Option<Vec<String>>,
+    /// Bytes kept in each signature for its timestamp token.
+    pub token_reserve_bytes: Option<usize>,
+}
+
+/// `[timestamping]` resolved.
+#[derive(Clone, Debug)]
+pub struct TimestampingSettings {
+    /// None: B-LT when a TSA is available, else B-B.
+    pub level: Option<String>,
+    pub required: bool,
+    pub urls: Vec<String>,
+    pub token_reserve: Option<usize>,
 }
 
 /// The built-in time-stamping authority (docs/tsa.md).
@@ -138,6 +164,7 @@ pub struct Settings {
     pub tsa_policy_oid: Option<String>,
     /// `[tsa] accuracy_ms`.
     pub tsa_accuracy_ms: u32,
+    pub timestamping: TimestampingSettings,
 }
 
 /// Flags shared by `serve`, `token` and `audit`.
@@ -284,9 +311,39 @@ impl Settings {
                 .or(file.tsa.keys),
             tsa_policy_oid: file.tsa.policy_oid,
             tsa_accuracy_ms: file.tsa.accuracy_ms.unwrap_or(1000),
+            timestamping: timestamping(file.timestamping, &env)?,
             data_dir,
         })
     }
+}
+
+/// `[timestamping]` with ONESEAL_TIMESTAMP_LEVEL, ONESEAL_TSA_URLS (comma-separated) and
+/// ONESEAL_TIMESTAMP_REQUIRED (true/false) over it.
+fn timestamping(
+    section: TimestampingSection,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<TimestampingSettings> {
+    let required = match env("ONESEAL_TIMESTAMP_REQUIRED") {
+        Some(text) => text.parse().map_err(|_| {
+            anyhow::anyhow!("ONESEAL_TIMESTAMP_REQUIRED={text:?}: use true or false")
+        })?,
+        None => section.required.unwrap_or(true),
+    };
+    let urls = match env("ONESEAL_TSA_URLS") {
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(String::from)
+            .collect(),
+        None => section.urls.unwrap_or_default(),
+    };
+    Ok(TimestampingSettings {
+        level: env("ONESEAL_TIMESTAMP_LEVEL").or(section.level),
+        required,
+        urls,
+        token_reserve: section.token_reserve_bytes,
+    })
 }
 
 fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {

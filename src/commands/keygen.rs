@@ -24,8 +24,15 @@ const DEFAULT_SEAL_NAME: &str = "新乡经济技术开发区行政审批局行�
 pub const ROOT_CERTIFICATE_FILE: &str = "root-ca.pem";
 /// The root CA's private key, needed only to issue seal certificates and CRLs.
 pub const ROOT_KEY_FILE: &str = "root-ca-key.pem";
-/// The root lives at least this long (ten years), and never less than the seal certificate.
-const ROOT_MINIMUM_DAYS: u32 = 3650;
+/// The root lives at least this long (twenty years), and never less than the seal certificate:
+/// it must outlive the TSA certificates under it, whose timestamps carry licences for a decade.
+const ROOT_MINIMUM_DAYS: u32 = 7305;
+/// A seal certificate's default life (three years).
+const SEAL_DEFAULT_DAYS: u32 = 1095;
+/// A TSA certificate's default life (twelve years): a licence timestamped today still verifies
+/// ten years on, offline, as long as its newest timestamp's certificate is valid then
+/// (archive renewal, docs/ltv.md, adds a newer one before that).
+pub const TSA_DEFAULT_DAYS: u32 = 4383;
 
 /// Arguments of `oneseal keygen`.
 ///
@@ -48,10 +55,10 @@ pub struct KeygenArgs {
     /// Unified social credit code (GB 32100-2015, 18 characters) for organizationIdentifier.
     #[arg(long, value_name = "CODE")]
     credit_code: Option<String>,
-    /// Days the seal certificate is valid (a new root: at least 3650, and at least this).
-    #[arg(long, value_name = "N", default_value_t = 1095,
-          value_parser = clap::value_parser!(u32).range(1..=36500))]
-    days: u32,
+    /// Days the certificate is valid: 1095 for a seal, 4383 (twelve years) with --tsa. A new
+    /// root lives at least 7305 days (twenty years), and at least this.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36500))]
+    days: Option<u32>,
     /// Issue the seal certificate from the root CA kept in DIR (root-ca.pem, root-ca-key.pem)
     /// instead of creating a new root: how a rotated seal stays under the same trust anchor.
     #[arg(long, value_name = "DIR")]
@@ -101,11 +108,15 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
         EndEntityProfile::TimeStamping => tsa_common_name(&args.org),
     };
     let subject = SealSubject::new(&args.org, &name, credit_code)?;
+    let days = args.days.unwrap_or(match profile {
+        EndEntityProfile::Seal => SEAL_DEFAULT_DAYS,
+        EndEntityProfile::TimeStamping => TSA_DEFAULT_DAYS,
+    });
     let secrets = SecretSources::from_env();
     let now = OffsetDateTime::now_utc();
     let root = match &args.ca {
         Some(dir) => Root::load(dir, &secrets)?,
-        None => Root::create(&subject, args.days, now)?,
+        None => Root::create(&subject, days, now)?,
     };
     let seal_key = match token_key(&args, now)? {
         Some(location) => {
@@ -123,7 +134,7 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<()> {
     };
     let plan = SealPlan {
         subject: &subject,
-        days: args.days,
+        days,
         crl_base_url: args.crl_base_url.as_deref(),
         now,
     };

@@ -10,6 +10,7 @@ use oneseal::http::{AppState, router};
 use oneseal::pki::SealSubject;
 use oneseal::registry::Registry;
 use oneseal::seal::DEVELOPMENT_MARKER;
+use oneseal::service::ltv::{LtvLevel, LtvSettings, TimestampSource};
 use oneseal::service::tsa::{TimeStampAuthority, TsaPolicy};
 use oneseal::service::{Bureau, BureauSettings};
 use oneseal::template::seal_image::{self, SealImage};
@@ -117,6 +118,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             bureau
         }
     };
+    let ltv = ltv_settings(&settings, bureau.has_tsa())?;
+    let bureau = bureau.with_ltv(ltv);
+    tracing::info!(
+        level = bureau.ltv_level().name(),
+        "licences are issued at this PAdES level"
+    );
     let metrics = install_metrics()?;
     let bureau = Arc::new(bureau);
     let webhooks = oneseal::service::feed::spawn_webhook_delivery(
@@ -229,7 +236,8 @@ fn tsa_directory(settings: &Settings, seal_dir: &Path) -> anyhow::Result<Option<
             None,
         )?;
         let origin = development_origin(settings);
-        let plan = development_plan(&subject, origin.as_deref());
+        let mut plan = development_plan(&subject, origin.as_deref());
+        plan.days = super::keygen::TSA_DEFAULT_DAYS;
         super::keygen::create_tsa_directory(
             seal_dir,
             &dir,
@@ -266,6 +274,45 @@ fn load_tsa(settings: &Settings, dir: &Path) -> anyhow::Result<TimeStampAuthorit
     tracing::info!(tsa = %dir.display(), "time-stamping authority in service at POST /tsa");
     Ok(tsa)
 }
+
+/// `[timestamping]`: where timestamps come from and how far issuance goes (docs/ltv.md). With
+/// no level set, B-LT when a TSA is available and B-B otherwise; a level above B-B without a
+/// TSA stops the start.
+fn ltv_settings(settings: &Settings, has_tsa: bool) -> anyhow::Result<LtvSettings> {
+    let wanted = &settings.timestamping;
+    let level = wanted
+        .level
+        .as_deref()
+        .map(|text| {
+            LtvLevel::parse(text).ok_or_else(|| {
+                anyhow::anyhow!("[timestamping] level = {text:?}: use B-B, B-T, B-LT or B-LTA")
+            })
+        })
+        .transpose()?;
+    let (source, reserve) = if !wanted.urls.is_empty() {
+        bail!("[timestamping] urls: outside TSAs are not wired yet");
+    } else if has_tsa {
+        (Some(TimestampSource::BuiltIn), BUILT_IN_TOKEN_RESERVE)
+    } else {
+        (None, 0)
+    };
+    match (source, level) {
+        (None, Some(level)) if level > LtvLevel::BaselineB => bail!(
+            "[timestamping] level = {} needs a time-stamping authority: set [timestamping] urls or [tsa] keys",
+            level.name()
+        ),
+        (None, _) | (_, Some(LtvLevel::BaselineB)) => Ok(LtvSettings::off()),
+        (source, level) => Ok(LtvSettings {
+            source,
+            required: wanted.required,
+            level: level.unwrap_or(LtvLevel::BaselineLt),
+            token_reserve: wanted.token_reserve.unwrap_or(reserve),
+        }),
+    }
+}
+
+/// Room for a built-in TSA's token: its ECDSA signature and certificate take about 1.3 KiB.
+const BUILT_IN_TOKEN_RESERVE: usize = 4096;
 
 /// A development key's certificate: a year, with its root's CRL at the service when known.
 fn development_plan<'a>(

@@ -88,6 +88,11 @@ impl From<ServiceError> for ApiError {
                 vec![],
             ),
             ServiceError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "service.busy", vec![]),
+            ServiceError::TimestampUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timestamp.unavailable",
+                vec![],
+            ),
             ServiceError::Registry(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "registry.unavailable",

@@ -366,6 +366,8 @@ impl Bureau {
         ))
     }
 
+    /// Draws and signs the licence, then timestamps its signature and embeds the validation
+    /// data as far as the configured level asks (docs/ltv.md).
     async fn sign_licence(
         &self,
         signer: Arc<dyn crate::seal::Signer>,
@@ -380,24 +382,32 @@ impl Bureau {
             issued_at,
             base_url: self.settings().base_url.clone(),
         };
-        self.compute(move || {
-            let mut issuer = Issuer::new(signer.as_ref())?;
-            if let Some(image) = image {
-                issuer = issuer.with_seal_image(image.as_ref().clone());
-            }
-            issuer.issue(&bundle, data.as_bytes(), &request)
-        })
-        .await?
-        .map_err(|error| match error {
-            IssueError::Data(problems) => ServiceError::Invalid {
-                code: "certificate.invalid_data",
-                message: format!(
-                    "the data does not fit the template ({} problem(s))",
-                    problems.len()
-                ),
-                problems,
-            },
-            other => ServiceError::Internal(format!("issuing {serial}: {other}")),
+        let reserve = self.timestamp_reserve();
+        let seal = Arc::clone(&signer);
+        let prepared = self
+            .compute(move || {
+                let mut issuer = Issuer::new(signer.as_ref())?;
+                if let Some(image) = image {
+                    issuer = issuer.with_seal_image(image.as_ref().clone());
+                }
+                issuer.prepare(&bundle, data.as_bytes(), &request, reserve)
+            })
+            .await?
+            .map_err(|error| issue_failure(serial, error))?;
+        let token = self
+            .signature_timestamp(prepared.signature.signature_value())
+            .await?;
+        let pdf = prepared
+            .signature
+            .finish(token.as_ref().map(|t| t.token.as_slice()))
+            .map_err(|error| issue_failure(serial, error.into()))?;
+        let pdf = self
+            .embed_validation(pdf, seal.certificate_chain(), token.as_ref())
+            .await?;
+        Ok(super::issuance::IssuedLicence {
+            pdf,
+            serial: prepared.serial,
+            verification_url: prepared.verification_url,
         })
     }
 
@@ -414,13 +424,20 @@ impl Bureau {
         off_runtime(work).await
     }
 
-    /// Best effort: the serial stays taken, and the trail says signing did not finish.
+    /// Best effort: the serial stays taken, and the trail says signing did not finish (with
+    /// each TSA's failure when no timestamp could be had).
     async fn record_abandoned(&self, reservation: &Reservation, error: &ServiceError) {
+        let detail = match error {
+            ServiceError::TimestampUnavailable(why) => {
+                serde_json::json!({ "error": error.to_string(), "timestamp_failures": why })
+            }
+            other => serde_json::json!({ "error": other.to_string() }),
+        };
         let audit = AuditRecord::new(
             reservation.issuer.clone(),
             "certificate.abandoned",
             reservation.serial.clone(),
-            serde_json::json!({ "error": error.to_string() }),
+            detail,
         );
         if let Err(failure) = self.registry().record(&audit, self.now_ms()).await {
             tracing::error!(serial = %reservation.serial, error = %failure, "cannot record an abandoned issuance");
@@ -543,6 +560,21 @@ impl Bureau {
 }
 
 /// The reservation row of a seal job.
+/// Data problems are the caller's; anything else is ours.
+fn issue_failure(serial: &LicenceSerial, error: IssueError) -> ServiceError {
+    match error {
+        IssueError::Data(problems) => ServiceError::Invalid {
+            code: "certificate.invalid_data",
+            message: format!(
+                "the data does not fit the template ({} problem(s))",
+                problems.len()
+            ),
+            problems,
+        },
+        other => ServiceError::Internal(format!("issuing {serial}: {other}")),
+    }
+}
+
 fn reservation_for(job: &SealJob, issued_at: time::OffsetDateTime) -> Reservation {
     let (request_id, sign_offs, departments) = match &job.request {
         Some(link) => (

@@ -6,7 +6,8 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::seal::Signer;
 use crate::sign::{
-    Appearance, DocMdpPermission, Seal, SignError, SignatureRequest, VisibleSignature,
+    Appearance, DocMdpPermission, PreparedSignature, Seal, SignError, SignatureRequest,
+    VisibleSignature,
 };
 use crate::template::data::check_data;
 use crate::template::font::{FontError, SourceFont};
@@ -28,6 +29,13 @@ pub struct IssuanceRequest {
 #[derive(Clone, Debug)]
 pub struct IssuedLicence {
     pub pdf: Vec<u8>,
+    pub serial: LicenceSerial,
+    pub verification_url: String,
+}
+
+/// A licence drawn and signed whose signature still waits for its timestamp.
+pub struct PreparedLicence {
+    pub signature: PreparedSignature,
     pub serial: LicenceSerial,
     pub verification_url: String,
 }
@@ -95,6 +103,24 @@ impl<'s> Issuer<'s> {
         data: &[u8],
         request: &IssuanceRequest,
     ) -> Result<IssuedLicence, IssueError> {
+        let prepared = self.prepare(bundle, data, request, 0)?;
+        let pdf = prepared.signature.finish(None)?;
+        Ok(IssuedLicence {
+            pdf,
+            serial: prepared.serial,
+            verification_url: prepared.verification_url,
+        })
+    }
+
+    /// Checks, draws and signs the licence, leaving `timestamp_reserve` bytes free in the
+    /// signature for a timestamp over its value (PAdES B-T); `finish` writes it.
+    pub fn prepare(
+        &self,
+        bundle: &Bundle,
+        data: &[u8],
+        request: &IssuanceRequest,
+        timestamp_reserve: usize,
+    ) -> Result<PreparedLicence, IssueError> {
         let (rendered, url) = self.draw(bundle, data, request)?;
         let seal = rendered.seal;
         let mut signature = SignatureRequest::new(request.issued_at);
@@ -115,9 +141,9 @@ impl<'s> Issuer<'s> {
             resources: seal.resources,
             content: seal.content,
         });
-        let pdf = self.seal.sign(&rendered.pdf, &signature)?;
-        Ok(IssuedLicence {
-            pdf,
+        signature.timestamp_reserve = timestamp_reserve;
+        Ok(PreparedLicence {
+            signature: self.seal.prepare(&rendered.pdf, &signature)?,
             serial: request.serial.clone(),
             verification_url: url,
         })

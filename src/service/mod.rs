@@ -10,6 +10,7 @@ pub mod certificates;
 pub mod deadlines;
 pub mod feed;
 pub mod issuance;
+pub mod ltv;
 pub mod reports;
 pub mod requests;
 pub mod revocation;
@@ -63,6 +64,12 @@ pub enum ServiceError {
     /// Too much work in flight; try again shortly.
     #[error("{0}")]
     Busy(String),
+    /// Timestamps are required and no time-stamping authority gave a good one; nothing was
+    /// issued. Each TSA's failure is for the log and the audit trail.
+    #[error(
+        "no time-stamping authority answered with a valid timestamp; nothing was issued, try again shortly"
+    )]
+    TimestampUnavailable(String),
     /// The registry failed: nothing was signed or returned. The cause is for the log only.
     #[error("the registry is unavailable")]
     Registry(#[source] RegistryError),
@@ -91,6 +98,7 @@ impl ServiceError {
         match self {
             ServiceError::Registry(error) => Some(error.to_string()),
             ServiceError::Internal(cause) => Some(cause.clone()),
+            ServiceError::TimestampUnavailable(cause) => Some(cause.clone()),
             _ => None,
         }
     }
@@ -136,6 +144,8 @@ pub struct Bureau {
     computing: Arc<tokio::sync::Semaphore>,
     /// The built-in time-stamping authority, when configured (docs/tsa.md).
     tsa: Option<Arc<tsa::TimeStampAuthority>>,
+    /// Timestamps and validation data at issuance (docs/ltv.md).
+    ltv: ltv::LtvSettings,
 }
 
 /// Issuances under way per core. Most of an issuance's time is spent waiting for the registry's
@@ -190,6 +200,7 @@ impl Bureau {
             settings,
             bundles: Mutex::new(HashMap::new()),
             tsa: None,
+            ltv: ltv::LtvSettings::off(),
         })
     }
 

@@ -72,6 +72,11 @@ impl TimeStampAuthority {
         })
     }
 
+    /// The TSA certificate and its chain, DER.
+    pub fn certificate_chain(&self) -> &[Vec<u8>] {
+        self.signer.certificate_chain()
+    }
+
     /// The TSA certificate and its chain, as PEM.
     pub fn chain_pem(&self) -> String {
         super::seals::chain_pem(self.signer.certificate_chain())
