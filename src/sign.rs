@@ -4,6 +4,7 @@
 //! signature dictionary and field are appended, and the CMS covers every byte but `/Contents`.
 
 mod appearance;
+mod carried;
 mod doc_timestamp;
 mod dss;
 mod form;
@@ -15,6 +16,7 @@ use crate::cms::{self, SignerIdentity};
 use crate::pdf::{Dictionary, IncrementalUpdate, Object, ObjectId, PdfError, PdfFile, StringForm};
 use crate::seal::{SealError, SignatureAlgorithm, Signer};
 
+pub use carried::carried_certificates;
 pub use doc_timestamp::{
     DEFAULT_TOKEN_RESERVE, DocumentTimestampRequest, PreparedDocumentTimestamp,
     prepare_document_timestamp,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::cms::tsp::{self, ImprintAlgorithm};
 use crate::sign::{
-    DocumentTimestampRequest, SignError, ValidationData, add_validation_data,
+    DocumentTimestampRequest, SignError, ValidationData, add_validation_data, carried_certificates,
     prepare_document_timestamp,
 };
 use crate::verify::tsp_client::{CheckedToken, ExpectedStamp, TsaTrust, check_response};
@@ -221,6 +221,41 @@ impl Bureau {
         if self.ltv_level() < LtvLevel::BaselineLta {
             return Ok(with_dss);
         }
+        self.document_timestamp(with_dss).await
+    }
+
+    /// Archive renewal (B-LTA, ETSI EN 319 142-1 §6.4): adds the validation data of every
+    /// signature and timestamp `pdf` holds (their certificates, this bureau's chains and the
+    /// newest CRLs) and a new document timestamp over it all.
+    pub async fn extend(&self, pdf: Vec<u8>) -> Result<Vec<u8>, ServiceError> {
+        let pdf = Arc::new(pdf);
+        let input = Arc::clone(&pdf);
+        let carried = self
+            .compute(move || carried_certificates(&input, crate::pdf::Limits::default()))
+            .await?
+            .map_err(|e| {
+                ServiceError::invalid(
+                    "ltv.unreadable",
+                    format!("the file cannot be extended: {e}"),
+                )
+            })?;
+        let seal_chain = self.current_seal().signer.certificate_chain().to_vec();
+        let mut data = self.validation_data(&seal_chain, None).await?;
+        for certificate in carried {
+            if !data.certificates.contains(&certificate) {
+                data.certificates.push(certificate);
+            }
+        }
+        let input = Arc::clone(&pdf);
+        let with_dss = self
+            .compute(move || add_validation_data(&input, &data, crate::pdf::Limits::default()))
+            .await?
+            .map_err(|e| {
+                ServiceError::invalid(
+                    "ltv.unreadable",
+                    format!("the file cannot be extended: {e}"),
+                )
+            })?;
         self.document_timestamp(with_dss).await
     }
 
