@@ -1,6 +1,7 @@
 //! Licences issued with long-term validity (docs/ltv.md): the seal's signature carries a
-//! timestamp from the TSA (PAdES B-T) and the file the validation data (B-LT), checked by
-//! openssl and pyHanko; `oneseal ltv extend` adds document timestamps (B-LTA).
+//! timestamp from the TSA (PAdES B-T) and the file the validation data (B-LT), judged by openssl
+//! and pyHanko; a service asked for B-LTA adds a document timestamp, and pyHanko's simulation of
+//! a validation ten years on finds everything it needs in the file.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,25 +12,148 @@
 
 mod common;
 
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
 use common::service::{Database, Service, issued_pdf};
+use common::{python_tool, require_tool, run};
+use serde_json::Value;
+
+const TEMPLATE: &str = "food-business-licence";
+
+/// A licence issued by `service` with the template's example data, written to `dir`.
+fn issue(service: &Service, dir: &Path, name: &str) -> PathBuf {
+    let issuer = service.token("issuer", None, "窗口");
+    let issued = service.issue_example(&issuer, TEMPLATE);
+    assert_eq!(issued.status(), 201, "{:?}", issued.text());
+    let body: Value = issued.json().unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, issued_pdf(&body)).unwrap();
+    path
+}
+
+/// The development root and TSA certificate of `service`.
+fn development_trust(service: &Service) -> (PathBuf, PathBuf) {
+    let data = service.data.path().join("data");
+    (
+        data.join("development-seal/root-ca.pem"),
+        data.join("development-tsa/seal-cert.pem"),
+    )
+}
+
+/// tests/tools/validate_ltv.py's report on `pdf`, with any extra arguments.
+fn pyhanko_ltv(pdf: &Path, root: &Path, extra: &[&OsStr]) -> Value {
+    let mut args = vec![OsStr::new("--root"), root.as_os_str()];
+    args.extend_from_slice(extra);
+    args.push(pdf.as_os_str());
+    let (_, done) = python_tool("validate_ltv.py", &args);
+    serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()))
+}
+
+/// `openssl ts -verify` of a signature timestamp token against the signature value it stamps.
+fn openssl_verifies(value: &Path, token: &Path, root: &Path, tsa: &Path) -> bool {
+    let openssl = require_tool("openssl");
+    let checked = run(Command::new(openssl).args([
+        OsStr::new("ts"),
+        OsStr::new("-verify"),
+        OsStr::new("-data"),
+        value.as_os_str(),
+        OsStr::new("-in"),
+        token.as_os_str(),
+        OsStr::new("-token_in"),
+        OsStr::new("-CAfile"),
+        root.as_os_str(),
+        OsStr::new("-untrusted"),
+        tsa.as_os_str(),
+    ]));
+    checked.ok() && checked.stdout.contains("Verification: OK")
+}
+
+/// Ten years and a month from now, when the development seal certificate (one year) has long
+/// expired and the TSA certificate (twelve years) has not.
+fn ten_years_on() -> String {
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(3683);
+    later
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
 
 #[test]
-fn dump_licence() {
+fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
     let service = Service::start(Database::Sqlite);
-    service.install_template("food-business-licence", "市场监督管理局");
-    let issuer = service.token("issuer", Some("市场监督管理局"), "窗口");
-    let issued = service.issue_example(&issuer, "food-business-licence");
-    assert_eq!(issued.status(), 201);
-    let body: serde_json::Value = issued.json().unwrap();
-    std::fs::write("/tmp/ltv/licence.pdf", issued_pdf(&body)).unwrap();
-    for f in [
-        "development-seal/root-ca.pem",
-        "development-tsa/seal-cert.pem",
-    ] {
-        std::fs::copy(
-            service.data.path().join("data").join(f),
-            format!("/tmp/ltv/{}", f.replace('/', "-")),
-        )
-        .unwrap();
-    }
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let work = tempfile::tempdir().unwrap();
+    let licence = issue(&service, work.path(), "licence.pdf");
+    let (root, tsa) = development_trust(&service);
+
+    let report = pyhanko_ltv(
+        &licence,
+        &root,
+        &[OsStr::new("--tokens"), work.path().as_os_str()],
+    );
+    let signature = &report["signatures"][0];
+    assert_eq!(signature["bottom_line"], true, "{report:#}");
+    assert_eq!(signature["timestamp"]["valid"], true, "{report:#}");
+    assert_eq!(signature["timestamp"]["trusted"], true, "{report:#}");
+    assert_eq!(signature["dss"], true, "{report:#}");
+    // The DSS revision is one a DocMDP P=1 certification allows.
+    assert_eq!(signature["modification_level"], "LTA_UPDATES", "{report:#}");
+    assert_eq!(signature["level"], "B-LT", "{report:#}");
+    assert_eq!(report["document_timestamps"], 0, "{report:#}");
+
+    let value = work.path().join("value-1.bin");
+    let token = work.path().join("token-1.der");
+    assert!(openssl_verifies(&value, &token, &root, &tsa));
+    // The token stamps this signature value and no other.
+    let mut other = std::fs::read(&value).unwrap();
+    other[10] ^= 1;
+    let tampered = work.path().join("other-value.bin");
+    std::fs::write(&tampered, other).unwrap();
+    assert!(!openssl_verifies(&tampered, &token, &root, &tsa));
+
+    // The built-in TSA recorded the timestamp it gave the licence.
+    assert_eq!(
+        service.sql("SELECT COUNT(*) FROM timestamps").trim(),
+        "1",
+        "one timestamp recorded"
+    );
+    let qpdf = run(Command::new(require_tool("qpdf"))
+        .arg("--check")
+        .arg(&licence));
+    assert!(qpdf.ok(), "{}", qpdf.describe());
+}
+
+#[test]
+fn a_service_asked_for_b_lta_adds_a_document_timestamp_that_outlasts_the_seal_certificate() {
+    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", "B-LTA")]);
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let work = tempfile::tempdir().unwrap();
+    let licence = issue(&service, work.path(), "licence.pdf");
+    let (root, _) = development_trust(&service);
+    let future = ten_years_on();
+
+    let report = pyhanko_ltv(
+        &licence,
+        &root,
+        &[OsStr::new("--future"), OsStr::new(&future)],
+    );
+    let signature = &report["signatures"][0];
+    assert_eq!(report["document_timestamps"], 1, "{report:#}");
+    assert_eq!(signature["level"], "B-LTA", "{report:#}");
+    assert_eq!(signature["modification_level"], "LTA_UPDATES", "{report:#}");
+    assert_eq!(signature["future"]["indication"], true, "{report:#}");
+}
+
+#[test]
+fn a_service_asked_for_b_b_issues_without_a_timestamp() {
+    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", "B-B")]);
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let work = tempfile::tempdir().unwrap();
+    let licence = issue(&service, work.path(), "licence.pdf");
+    let (root, _) = development_trust(&service);
+    let report = pyhanko_ltv(&licence, &root, &[]);
+    assert_eq!(report["signatures"][0]["level"], "B-B", "{report:#}");
+    assert_eq!(report["signatures"][0]["timestamp"], Value::Null);
+    assert_eq!(service.sql("SELECT COUNT(*) FROM timestamps").trim(), "0");
 }
