@@ -16,6 +16,7 @@ pub mod requests;
 pub mod revocation;
 pub mod seals;
 pub mod templates;
+pub mod timestamping;
 pub mod tsa;
 pub mod verification;
 
