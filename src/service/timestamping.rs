@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use crate::cms::tsp::{self, ImprintAlgorithm, PolicyId};
 use crate::verify::TrustAnchors;
 use crate::verify::tsp_client::{
-    self, CheckedToken, ExpectedStamp, MAX_RESPONSE_BYTES, TspClientError, TsaTrust,
+    self, CheckedToken, ExpectedStamp, MAX_RESPONSE_BYTES, TsaTrust, TspClientError,
 };
 
 /// RFC 3161 §3.4: the MIME type of a TimeStampReq sent over HTTP.
@@ -157,7 +157,10 @@ pub enum TimestampingError {
 impl TsaClient {
     /// Checks the settings (URLs parsed, http or https, no credentials; timeouts above zero;
     /// certificates readable) and builds the HTTP client: rustls with ring, no redirects.
-    pub fn new(settings: TsaSettings, anchors: Arc<TrustAnchors>) -> Result<Self, TimestampingError> {
+    pub fn new(
+        settings: TsaSettings,
+        anchors: Arc<TrustAnchors>,
+    ) -> Result<Self, TimestampingError> {
         if settings.urls.is_empty() {
             return Err(TimestampingError::NoUrls);
         }
@@ -254,12 +257,17 @@ impl TsaClient {
             self.policy.as_ref(),
         )
         .map_err(|e| AttemptFailure::Request(e.to_string()))?;
-        let body = tokio::time::timeout(budget, self.exchange(tsa, request, budget))
-            .await
-            .map_err(|_| AttemptFailure::Timeout {
-                after_ms: budget.as_millis(),
-                cut_by_total: budget < self.attempt_timeout,
-            })??;
+        // reqwest's own timeout (the same budget) or ours, whichever fires first.
+        let body = match tokio::time::timeout(budget, self.exchange(tsa, request, budget)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(AttemptFailure::Timeout { .. })) | Err(_) => {
+                return Err(AttemptFailure::Timeout {
+                    after_ms: budget.as_millis(),
+                    cut_by_total: budget < self.attempt_timeout,
+                });
+            }
+            Ok(Err(failure)) => return Err(failure),
+        };
         let expected = ExpectedStamp {
             algorithm: ImprintAlgorithm::Sha256,
             digest,
@@ -314,7 +322,10 @@ impl fmt::Debug for TsaClient {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter
             .debug_struct("TsaClient")
-            .field("urls", &self.urls.iter().map(|t| &t.shown).collect::<Vec<_>>())
+            .field(
+                "urls",
+                &self.urls.iter().map(|t| &t.shown).collect::<Vec<_>>(),
+            )
             .field("attempt_timeout", &self.attempt_timeout)
             .field("total_timeout", &self.total_timeout)
             .field("policy", &self.policy)
@@ -337,8 +348,12 @@ fn parse_url(index: usize, text: &str) -> Result<Tsa, TimestampingError> {
             "it contains spaces or control characters",
         ));
     }
-    let url = reqwest::Url::parse(text)
-        .map_err(|_| invalid(String::new(), "it is not an absolute URL such as https://tsa.example/tsr"))?;
+    let url = reqwest::Url::parse(text).map_err(|_| {
+        invalid(
+            String::new(),
+            "it is not an absolute URL such as https://tsa.example/tsr",
+        )
+    })?;
     let shown = shown(&url);
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid(shown, "only http and https are accepted"));
@@ -494,22 +509,37 @@ mod tests {
     #[test]
     fn plain_http_and_https_urls_are_accepted() {
         let client = TsaClient::new(
-            settings(&["https://tsa.example/tsr", "http://127.0.0.1:8080/tsa?key=abc"]),
+            settings(&[
+                "https://tsa.example/tsr",
+                "http://127.0.0.1:8080/tsa?key=abc",
+            ]),
             anchors(),
         )
         .unwrap();
         let shown: Vec<_> = client.urls.iter().map(|t| t.shown.as_str()).collect();
-        assert_eq!(shown, ["https://tsa.example/tsr", "http://127.0.0.1:8080/tsa"]);
+        assert_eq!(
+            shown,
+            ["https://tsa.example/tsr", "http://127.0.0.1:8080/tsa"]
+        );
         let debug = format!("{client:?}");
         assert!(!debug.contains("abc"), "{debug}");
     }
 
     #[test]
     fn credentials_other_schemes_and_bad_settings_are_refused() {
-        let error = refusal(&["https://tsa.example/", "https://alice:s3cret@tsa.example/tsr"]);
+        let error = refusal(&[
+            "https://tsa.example/",
+            "https://alice:s3cret@tsa.example/tsr",
+        ]);
         let message = error.to_string();
-        assert!(message.contains("TSA URL 1") && message.contains("credentials"), "{message}");
-        assert!(!message.contains("s3cret") && !message.contains("alice"), "{message}");
+        assert!(
+            message.contains("TSA URL 1") && message.contains("credentials"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("s3cret") && !message.contains("alice"),
+            "{message}"
+        );
         for (url, reason) in [
             ("ftp://tsa.example/", "only http and https"),
             ("tsa.example/tsr", "not an absolute URL"),
@@ -527,7 +557,10 @@ mod tests {
             Err(TimestampingError::ZeroTimeout("attempt"))
         ));
         assert!(matches!(
-            TsaClient::new(settings(&["https://tsa.example/"]), Arc::new(TrustAnchors::new())),
+            TsaClient::new(
+                settings(&["https://tsa.example/"]),
+                Arc::new(TrustAnchors::new())
+            ),
             Err(TimestampingError::NoTrustAnchors)
         ));
         let mut bad_certificate = settings(&["https://tsa.example/"]);
