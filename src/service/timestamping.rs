@@ -33,6 +33,8 @@ pub const NONCE_BYTES: usize = 8;
 pub const MAX_URLS: usize = 16;
 /// Longest URL accepted.
 const MAX_URL_CHARS: usize = 2048;
+/// Longest reason shown per attempt in `NoTsaAnswered`'s message.
+const MAX_REASON_CHARS: usize = 300;
 /// The connection must be up within this (or the attempt timeout, if shorter).
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -81,8 +83,19 @@ pub struct Attempt {
 }
 
 impl fmt::Display for Attempt {
+    /// One line, at most `MAX_REASON_CHARS` of reason: a TSA's statusString (RFC 3161 §2.4.2
+    /// PKIFreeText) is the TSA's own text and may hold line breaks or run long.
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "{}: {}", self.url, self.failure)
+        let reason = self.failure.to_string();
+        let mut line: String = reason
+            .chars()
+            .take(MAX_REASON_CHARS)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        if reason.chars().count() > MAX_REASON_CHARS {
+            line.push('…');
+        }
+        write!(formatter, "{}: {line}", self.url)
     }
 }
 
@@ -127,11 +140,11 @@ pub enum TimestampingError {
     /// More URLs than `MAX_URLS`.
     #[error("{0} TSA URLs are configured; at most {MAX_URLS} are accepted")]
     TooManyUrls(usize),
-    /// A URL cannot be used; `url` is shown without credentials or query.
-    #[error("TSA URL {index} ({url}) cannot be used: {reason}")]
+    /// A URL cannot be used; `url` is shown without credentials or query, when it parsed.
+    #[error("TSA URL {index}{} cannot be used: {reason}", .url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default())]
     InvalidUrl {
         index: usize,
-        url: String,
+        url: Option<String>,
         reason: &'static str,
     },
     /// A timeout is zero.
@@ -182,14 +195,7 @@ impl TsaClient {
         if anchors.is_empty() {
             return Err(TimestampingError::NoTrustAnchors);
         }
-        for (index, certificate) in settings.certificates.iter().enumerate() {
-            <x509_cert::Certificate as der::Decode>::from_der(certificate).map_err(|e| {
-                TimestampingError::InvalidCertificate {
-                    index,
-                    reason: e.to_string(),
-                }
-            })?;
-        }
+        check_certificates(&settings.certificates)?;
         let http = http_client(settings.attempt_timeout)
             .map_err(|e| TimestampingError::HttpClient(e.to_string()))?;
         Ok(Self {
@@ -336,38 +342,52 @@ impl fmt::Debug for TsaClient {
 /// An absolute http(s) URL with a host and no credentials. A URL with user:password@ is refused:
 /// the password would sit in the configuration and in every log line naming the TSA.
 fn parse_url(index: usize, text: &str) -> Result<Tsa, TimestampingError> {
-    let invalid = |url: String, reason| TimestampingError::InvalidUrl { index, url, reason };
+    let invalid =
+        |url: Option<String>, reason| TimestampingError::InvalidUrl { index, url, reason };
     if text.chars().count() > MAX_URL_CHARS {
-        return Err(invalid(String::new(), "it is over 2048 characters"));
+        return Err(invalid(None, "it is over 2048 characters"));
     }
     // The URL parser drops tabs and newlines silently: refused, so what is called is what was
     // configured.
     if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(invalid(
-            String::new(),
-            "it contains spaces or control characters",
-        ));
+        return Err(invalid(None, "it contains spaces or control characters"));
     }
     let url = reqwest::Url::parse(text).map_err(|_| {
         invalid(
-            String::new(),
+            None,
             "it is not an absolute URL such as https://tsa.example/tsr",
         )
     })?;
     let shown = shown(&url);
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(shown, "only http and https are accepted"));
+        return Err(invalid(
+            Some(shown.clone()),
+            "only http and https are accepted",
+        ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(shown, "it names no host"));
+        return Err(invalid(Some(shown.clone()), "it names no host"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid(
-            shown,
+            Some(shown),
             "it carries credentials (user:password@), which would be written to logs and the audit trail; use a TSA that needs none",
         ));
     }
     Ok(Tsa { url, shown })
+}
+
+/// The extra certificates are DER X.509, so a typo fails at start-up rather than per attempt.
+fn check_certificates(certificates: &[Vec<u8>]) -> Result<(), TimestampingError> {
+    for (index, certificate) in certificates.iter().enumerate() {
+        <x509_cert::Certificate as der::Decode>::from_der(certificate).map_err(|e| {
+            TimestampingError::InvalidCertificate {
+                index,
+                reason: e.to_string(),
+            }
+        })?;
+    }
+    Ok(())
 }
 
 /// The URL as logs and errors show it: no credentials, no query or fragment.
@@ -588,6 +608,32 @@ mod tests {
         assert_eq!(
             check_content_type(&HeaderMap::new()).unwrap_err(),
             AttemptFailure::ContentType("none".into())
+        );
+    }
+
+    #[test]
+    fn a_tsa_s_own_text_is_kept_to_one_short_line() {
+        let attempt = Attempt {
+            url: "http://a.example/".into(),
+            failure: AttemptFailure::Check(TspClientError::Rejected {
+                status: "rejection".into(),
+                text: Some(format!("line one\nline two {}", "x".repeat(1000))),
+                failures: vec!["systemFailure".into()],
+            }),
+        };
+        let shown = attempt.to_string();
+        assert!(!shown.contains('\n'), "{shown}");
+        assert!(
+            shown.starts_with("http://a.example/: the TSA answered rejection: line one line two")
+        );
+        assert!(
+            shown.ends_with('…') && shown.chars().count() < 350,
+            "{shown}"
+        );
+        let unparsed = refusal(&["not a url"]).to_string();
+        assert!(
+            unparsed.starts_with("TSA URL 0 cannot be used"),
+            "{unparsed}"
         );
     }
 
