@@ -157,3 +157,152 @@ fn a_service_asked_for_b_b_issues_without_a_timestamp() {
     assert_eq!(report["signatures"][0]["timestamp"], Value::Null);
     assert_eq!(service.sql("SELECT COUNT(*) FROM timestamps").trim(), "0");
 }
+
+/// A TSA that accepts connections and never answers.
+fn silent_tsa() -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for stream in listener.incoming().take(4) {
+            open.push(stream);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    (url, held)
+}
+
+/// A TSA that answers every request with 200 and five bytes of garbage.
+fn garbage_tsa() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tsa", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten().take(4) {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+            );
+        }
+    });
+    url
+}
+
+/// A configuration file naming `urls` as the outside TSAs, with short timeouts.
+fn tsa_config(dir: &Path, urls: &[&str], required: bool, trust: Option<&Path>) -> PathBuf {
+    let list: Vec<String> = urls.iter().map(|url| format!("{url:?}")).collect();
+    let mut text = format!(
+        "[timestamping]\nurls = [{}]\nrequired = {required}\nattempt_timeout_ms = 600\ntotal_timeout_ms = 5000\n",
+        list.join(", ")
+    );
+    if let Some(trust) = trust {
+        text.push_str(&format!("trust_pem = {:?}\n", trust.display().to_string()));
+    }
+    let path = dir.join("oneseal.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn when_no_tsa_answers_the_issuance_fails_with_503_and_the_trail_names_each_failure() {
+    let work = tempfile::tempdir().unwrap();
+    let (silent, _held) = silent_tsa();
+    let garbage = garbage_tsa();
+    let down = "http://127.0.0.1:9/tsa";
+    let config = tsa_config(work.path(), &[down, &silent, &garbage], true, None);
+    let service = Service::start_with(
+        Database::Sqlite,
+        &[("ONESEAL_CONFIG", config.to_str().unwrap())],
+    );
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let issuer = service.token("issuer", None, "窗口");
+    let started = std::time::Instant::now();
+    let refused = service.issue_example(&issuer, TEMPLATE);
+    let elapsed = started.elapsed();
+    let body = common::service::expect_error(refused, 503, "timestamp.unavailable");
+    common::service::assert_safe_message(body["message"].as_str().unwrap());
+    // Three attempts of at most 0.6 s each, not the slow TSA's whole silence.
+    assert!(elapsed < std::time::Duration::from_secs(4), "{elapsed:?}");
+
+    let trail = service.sql(
+        "SELECT action || ' ' || details FROM audit WHERE action LIKE 'certificate.%' ORDER BY sequence",
+    );
+    assert!(trail.contains("certificate.signing"), "{trail}");
+    let abandoned = trail
+        .lines()
+        .find(|line| line.starts_with("certificate.abandoned"))
+        .unwrap_or_else(|| panic!("no abandoned entry: {trail}"));
+    for named in ["127.0.0.1:9", silent.as_str(), garbage.as_str()] {
+        let host = named.trim_start_matches("http://").trim_end_matches("/tsa");
+        assert!(abandoned.contains(host), "{host} not in {abandoned}");
+    }
+    assert!(!trail.contains("certificate.issued"), "{trail}");
+    assert_eq!(
+        service
+            .sql("SELECT COUNT(*) FROM certificates WHERE pdf IS NOT NULL")
+            .trim(),
+        "0"
+    );
+}
+
+#[test]
+fn without_required_timestamps_a_licence_goes_out_b_b_when_no_tsa_answers() {
+    let work = tempfile::tempdir().unwrap();
+    let garbage = garbage_tsa();
+    let config = tsa_config(work.path(), &[&garbage], false, None);
+    let service = Service::start_with(
+        Database::Sqlite,
+        &[("ONESEAL_CONFIG", config.to_str().unwrap())],
+    );
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let licence = issue(&service, work.path(), "licence.pdf");
+    let (root, _) = development_trust(&service);
+    let report = pyhanko_ltv(&licence, &root, &[]);
+    assert_eq!(report["signatures"][0]["bottom_line"], true, "{report:#}");
+    assert_eq!(report["signatures"][0]["level"], "B-B", "{report:#}");
+}
+
+#[test]
+fn an_outside_tsa_after_a_dead_one_timestamps_the_licence() {
+    // The outside TSA is another oneseal's built-in one, under a root of its own.
+    let outside = Service::start(Database::Sqlite);
+    let (outside_root, outside_tsa) = development_trust(&outside);
+    let work = tempfile::tempdir().unwrap();
+    let url = format!("{}/tsa", outside.url);
+    let config = tsa_config(
+        work.path(),
+        &["http://127.0.0.1:9/tsa", &url],
+        true,
+        Some(&outside_root),
+    );
+    let service = Service::start_with(
+        Database::Sqlite,
+        &[("ONESEAL_CONFIG", config.to_str().unwrap())],
+    );
+    service.install_template(TEMPLATE, "市场监督管理局");
+    let licence = issue(&service, work.path(), "licence.pdf");
+    let (root, _) = development_trust(&service);
+    let report = pyhanko_ltv(
+        &licence,
+        &root,
+        &[
+            OsStr::new("--root"),
+            outside_root.as_os_str(),
+            OsStr::new("--tokens"),
+            work.path().as_os_str(),
+        ],
+    );
+    let signature = &report["signatures"][0];
+    assert_eq!(signature["timestamp"]["trusted"], true, "{report:#}");
+    assert_eq!(signature["level"], "B-LT", "{report:#}");
+    assert!(openssl_verifies(
+        &work.path().join("value-1.bin"),
+        &work.path().join("token-1.der"),
+        &outside_root,
+        &outside_tsa
+    ));
+    // The outside TSA recorded it; this service's own TSA did not stamp.
+    assert_eq!(outside.sql("SELECT COUNT(*) FROM timestamps").trim(), "1");
+    assert_eq!(service.sql("SELECT COUNT(*) FROM timestamps").trim(), "0");
+}

@@ -50,6 +50,13 @@ pub struct TimestampingSection {
     pub required: Option<bool>,
     /// Outside TSAs, tried in order; the built-in TSA when empty.
     pub urls: Option<Vec<String>>,
+    /// The most one TSA may take, in milliseconds (default 5000).
+    pub attempt_timeout_ms: Option<u64>,
+    /// The most all TSAs together may take, in milliseconds (default 15000).
+    pub total_timeout_ms: Option<u64>,
+    /// PEM roots (and intermediates) the outside TSAs' certificates chain to; the bureau's
+    /// own roots when absent.
+    pub trust_pem: Option<PathBuf>,
     /// Bytes kept in each signature for its timestamp token.
     pub token_reserve_bytes: Option<usize>,
 }
@@ -61,6 +68,9 @@ pub struct TimestampingSettings {
     pub level: Option<String>,
     pub required: bool,
     pub urls: Vec<String>,
+    pub attempt_timeout: Duration,
+    pub total_timeout: Duration,
+    pub trust_pem: Option<PathBuf>,
     pub token_reserve: Option<usize>,
 }
 
@@ -342,6 +352,9 @@ fn timestamping(
         level: env("ONESEAL_TIMESTAMP_LEVEL").or(section.level),
         required,
         urls,
+        attempt_timeout: Duration::from_millis(section.attempt_timeout_ms.unwrap_or(5000).max(1)),
+        total_timeout: Duration::from_millis(section.total_timeout_ms.unwrap_or(15000).max(1)),
+        trust_pem: section.trust_pem,
         token_reserve: section.token_reserve_bytes,
     })
 }

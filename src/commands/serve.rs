@@ -11,6 +11,7 @@ use oneseal::pki::SealSubject;
 use oneseal::registry::Registry;
 use oneseal::seal::DEVELOPMENT_MARKER;
 use oneseal::service::ltv::{LtvLevel, LtvSettings, TimestampSource};
+use oneseal::service::timestamping::{TsaClient, TsaSettings};
 use oneseal::service::tsa::{TimeStampAuthority, TsaPolicy};
 use oneseal::service::{Bureau, BureauSettings};
 use oneseal::template::seal_image::{self, SealImage};
@@ -118,7 +119,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             bureau
         }
     };
-    let ltv = ltv_settings(&settings, bureau.has_tsa())?;
+    let ltv = ltv_settings(&settings, &bureau)?;
     let bureau = bureau.with_ltv(ltv);
     tracing::info!(
         level = bureau.ltv_level().name(),
@@ -278,7 +279,10 @@ fn load_tsa(settings: &Settings, dir: &Path) -> anyhow::Result<TimeStampAuthorit
 /// `[timestamping]`: where timestamps come from and how far issuance goes (docs/ltv.md). With
 /// no level set, B-LT when a TSA is available and B-B otherwise; a level above B-B without a
 /// TSA stops the start.
-fn ltv_settings(settings: &Settings, has_tsa: bool) -> anyhow::Result<LtvSettings> {
+fn ltv_settings(
+    settings: &Settings,
+    bureau: &oneseal::service::Bureau,
+) -> anyhow::Result<LtvSettings> {
     let wanted = &settings.timestamping;
     let level = wanted
         .level
@@ -289,12 +293,21 @@ fn ltv_settings(settings: &Settings, has_tsa: bool) -> anyhow::Result<LtvSetting
             })
         })
         .transpose()?;
-    let (source, reserve) = if !wanted.urls.is_empty() {
-        bail!("[timestamping] urls: outside TSAs are not wired yet");
-    } else if has_tsa {
-        (Some(TimestampSource::BuiltIn), BUILT_IN_TOKEN_RESERVE)
+    let (source, reserve, tsa_chain) = if !wanted.urls.is_empty() {
+        let (client, chain) = tsa_client(wanted, bureau)?;
+        (
+            Some(TimestampSource::Remote(Arc::new(client))),
+            REMOTE_TOKEN_RESERVE,
+            chain,
+        )
+    } else if let Some(chain) = bureau.tsa_chain() {
+        (
+            Some(TimestampSource::BuiltIn),
+            BUILT_IN_TOKEN_RESERVE,
+            chain,
+        )
     } else {
-        (None, 0)
+        (None, 0, Vec::new())
     };
     match (source, level) {
         (None, Some(level)) if level > LtvLevel::BaselineB => bail!(
@@ -307,9 +320,48 @@ fn ltv_settings(settings: &Settings, has_tsa: bool) -> anyhow::Result<LtvSetting
             required: wanted.required,
             level: level.unwrap_or(LtvLevel::BaselineLt),
             token_reserve: wanted.token_reserve.unwrap_or(reserve),
+            tsa_chain,
         }),
     }
 }
+
+/// The outside TSAs' client, trusting `trust_pem` (or the bureau's own roots), and the
+/// certificates of that file to embed beside each timestamp.
+fn tsa_client(
+    wanted: &super::config::TimestampingSettings,
+    bureau: &oneseal::service::Bureau,
+) -> anyhow::Result<(TsaClient, Vec<Vec<u8>>)> {
+    let (anchors, chain) = match &wanted.trust_pem {
+        Some(path) => {
+            let pem = super::read_limited(path, 1 << 20, "read [timestamping] trust_pem")?;
+            let mut anchors = oneseal::verify::TrustAnchors::new();
+            anchors
+                .add_pem_or_der(&pem)
+                .map_err(|e| anyhow::anyhow!("[timestamping] trust_pem {}: {e}", path.display()))?;
+            let chain = x509_parser::pem::Pem::iter_from_buffer(&pem)
+                .filter_map(Result::ok)
+                .map(|block| block.contents)
+                .collect();
+            (Arc::new(anchors), chain)
+        }
+        None => (bureau.anchors(), Vec::new()),
+    };
+    let client = TsaClient::new(
+        TsaSettings {
+            urls: wanted.urls.clone(),
+            attempt_timeout: wanted.attempt_timeout,
+            total_timeout: wanted.total_timeout,
+            policy: None,
+            certificates: chain.clone(),
+        },
+        anchors,
+    )
+    .map_err(|e| anyhow::anyhow!("[timestamping] urls: {e}"))?;
+    Ok((client, chain))
+}
+
+/// Room for an outside TSA's token: an RSA chain of three certificates stays under 8 KiB.
+const REMOTE_TOKEN_RESERVE: usize = 12 * 1024;
 
 /// Room for a built-in TSA's token: its ECDSA signature and certificate take about 1.3 KiB.
 const BUILT_IN_TOKEN_RESERVE: usize = 4096;

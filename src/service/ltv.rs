@@ -15,6 +15,7 @@ use crate::sign::{
 };
 use crate::verify::tsp_client::{CheckedToken, ExpectedStamp, TsaTrust, check_response};
 
+use super::timestamping::TsaClient;
 use super::{Bureau, ServiceError};
 
 /// How far issuance takes each licence (ETSI EN 319 142-1 §6).
@@ -57,6 +58,8 @@ impl LtvLevel {
 pub enum TimestampSource {
     /// This service's own TSA (`[tsa] keys`), called in process.
     BuiltIn,
+    /// Outside TSAs, tried in order (`[timestamping] urls`, docs/timestamping.md).
+    Remote(Arc<TsaClient>),
 }
 
 /// What issuance does about long-term validity.
@@ -69,6 +72,9 @@ pub struct LtvSettings {
     pub level: LtvLevel,
     /// Bytes kept in each signature's `/Contents` for its timestamp token.
     pub token_reserve: usize,
+    /// Certificates (DER) of the TSA's path to embed with each timestamp (B-LT): the built-in
+    /// TSA's chain, or the outside TSAs' configured roots and intermediates.
+    pub tsa_chain: Vec<Vec<u8>>,
 }
 
 impl LtvSettings {
@@ -79,6 +85,7 @@ impl LtvSettings {
             required: false,
             level: LtvLevel::BaselineB,
             token_reserve: 0,
+            tsa_chain: Vec::new(),
         }
     }
 
@@ -143,6 +150,10 @@ impl Bureau {
                 "no time-stamping authority is configured ([timestamping] urls or [tsa] keys)"
                     .into(),
             )),
+            Some(TimestampSource::Remote(client)) => client
+                .stamp(digest, time::OffsetDateTime::now_utc())
+                .await
+                .map_err(|e| ServiceError::TimestampUnavailable(e.to_string())),
             Some(TimestampSource::BuiltIn) => self.stamp_built_in(digest).await,
         }
     }
@@ -190,10 +201,11 @@ impl Bureau {
         if let Some(token) = token {
             certificates.push(token.tsa_certificate.clone());
         }
-        if let Some(tsa) = &self.tsa {
-            certificates.extend(tsa.certificate_chain().iter().cloned());
+        for certificate in &self.ltv.tsa_chain {
+            if !certificates.contains(certificate) {
+                certificates.push(certificate.clone());
+            }
         }
-        certificates.dedup();
         let crls = self.published_crls().await?.ders.as_ref().clone();
         Ok(ValidationData {
             certificates,

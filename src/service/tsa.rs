@@ -90,6 +90,13 @@ impl Bureau {
         self
     }
 
+    /// The built-in TSA's certificate and chain (DER), when this bureau runs one.
+    pub fn tsa_chain(&self) -> Option<Vec<Vec<u8>>> {
+        self.tsa
+            .as_ref()
+            .map(|tsa| tsa.certificate_chain().to_vec())
+    }
+
     /// Whether this bureau runs a TSA.
     pub fn has_tsa(&self) -> bool {
         self.tsa.is_some()
