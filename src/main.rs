@@ -46,6 +46,15 @@ enum Command {
     /// Certificate revocation lists in the service's registry.
     #[command(subcommand)]
     Crl(CrlCommand),
+    #[command(subcommand)]
+    Ltv(LtvCommand),
+}
+
+/// Long-term validity (docs/ltv.md).
+#[derive(Subcommand)]
+enum LtvCommand {
+    /// Archive renewal of one file: its validation data and a new document timestamp (B-LTA).
+    Extend(commands::ltv::ExtendArgs),
 }
 
 #[derive(Subcommand)]
@@ -114,6 +123,7 @@ fn main() -> ExitCode {
         Command::Ca(CaCommand::Revoke(args)) => commands::ca::revoke(args).map(|()| 0),
         Command::Ca(CaCommand::Crl(args)) => commands::ca::crl(args).map(|()| 0),
         Command::Crl(CrlCommand::Publish(args)) => commands::ca::publish(args).map(|()| 0),
+        Command::Ltv(LtvCommand::Extend(args)) => commands::ltv::extend(args).map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -16,68 +16,13 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::service::{Database, Service, issued_pdf};
-use common::{python_tool, require_tool, run};
+use common::service::{Database, Service};
+use common::{require_tool, run};
 use serde_json::Value;
 
-const TEMPLATE: &str = "food-business-licence";
-
-/// A licence issued by `service` with the template's example data, written to `dir`.
-fn issue(service: &Service, dir: &Path, name: &str) -> PathBuf {
-    let issuer = service.token("issuer", None, "窗口");
-    let issued = service.issue_example(&issuer, TEMPLATE);
-    assert_eq!(issued.status(), 201, "{:?}", issued.text());
-    let body: Value = issued.json().unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, issued_pdf(&body)).unwrap();
-    path
-}
-
-/// The development root and TSA certificate of `service`.
-fn development_trust(service: &Service) -> (PathBuf, PathBuf) {
-    let data = service.data.path().join("data");
-    (
-        data.join("development-seal/root-ca.pem"),
-        data.join("development-tsa/seal-cert.pem"),
-    )
-}
-
-/// tests/tools/validate_ltv.py's report on `pdf`, with any extra arguments.
-fn pyhanko_ltv(pdf: &Path, root: &Path, extra: &[&OsStr]) -> Value {
-    let mut args = vec![OsStr::new("--root"), root.as_os_str()];
-    args.extend_from_slice(extra);
-    args.push(pdf.as_os_str());
-    let (_, done) = python_tool("validate_ltv.py", &args);
-    serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()))
-}
-
-/// `openssl ts -verify` of a signature timestamp token against the signature value it stamps.
-fn openssl_verifies(value: &Path, token: &Path, root: &Path, tsa: &Path) -> bool {
-    let openssl = require_tool("openssl");
-    let checked = run(Command::new(openssl).args([
-        OsStr::new("ts"),
-        OsStr::new("-verify"),
-        OsStr::new("-data"),
-        value.as_os_str(),
-        OsStr::new("-in"),
-        token.as_os_str(),
-        OsStr::new("-token_in"),
-        OsStr::new("-CAfile"),
-        root.as_os_str(),
-        OsStr::new("-untrusted"),
-        tsa.as_os_str(),
-    ]));
-    checked.ok() && checked.stdout.contains("Verification: OK")
-}
-
-/// Ten years and a month from now, when the development seal certificate (one year) has long
-/// expired and the TSA certificate (twelve years) has not.
-fn ten_years_on() -> String {
-    let later = time::OffsetDateTime::now_utc() + time::Duration::days(3683);
-    later
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap()
-}
+use common::ltv::{
+    TEMPLATE, development_trust, issue, openssl_verifies, pyhanko_ltv, ten_years_on,
+};
 
 #[test]
 fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {

@@ -5,6 +5,7 @@ pub mod ca;
 pub mod config;
 pub mod issue;
 pub mod keygen;
+pub mod ltv;
 pub mod seal;
 pub mod serve;
 pub mod sign;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use oneseal::pdf::Limits;
 use oneseal::seal::load_key_directory;
-use oneseal::sign::{DocMdpPermission, SignatureRequest, VisibleSignature, sign_pdf};
+use oneseal::sign::{DocMdpPermission, Seal, SignatureRequest, VisibleSignature, sha256, sign_pdf};
 
 /// Arguments of `oneseal sign`.
 #[derive(clap::Args)]
@@ -40,10 +40,16 @@ pub struct SignArgs {
     /// Refuse inputs larger than this many bytes.
     #[arg(long, env = "ONESEAL_MAX_PDF_BYTES", default_value_t = Limits::default().max_input_bytes)]
     max_size: usize,
+    /// Timestamp the signature (PAdES B-T) with this TSA.
+    #[command(flatten)]
+    tsa: super::ltv::TsaArgs,
     /// Where the audit trail is recorded (the registry `oneseal serve` uses).
     #[command(flatten)]
     trail: super::config::CommonArgs,
 }
+
+/// Room kept in the signature for a TSA's token (an RSA chain of three stays under 8 KiB).
+const TOKEN_RESERVE: usize = 12 * 1024;
 
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
     let limits = Limits {
@@ -51,6 +57,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
         ..Limits::default()
     };
     let input = super::read_limited(&args.input, limits.max_input_bytes, "sign")?;
+    let timestamper = args.tsa.timestamper()?;
     let signer = load_key_directory(&args.keys)
         .with_context(|| format!("cannot load the seal from {}", args.keys.display()))?;
     let mut request = SignatureRequest::new(time::OffsetDateTime::now_utc());
@@ -73,8 +80,16 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
             "certify": args.certify,
         }),
     )?;
-    let signed = sign_pdf(&input, &signer, &request)
-        .with_context(|| format!("cannot sign {}", args.input.display()))?;
+    let signed = match &timestamper {
+        None => sign_pdf(&input, &signer, &request),
+        Some(timestamper) => {
+            request.timestamp_reserve = TOKEN_RESERVE;
+            let prepared = Seal::new(&signer)?.prepare(&input, &request)?;
+            let token = timestamper.stamp(&sha256(prepared.signature_value()))?;
+            prepared.finish(Some(&token.token))
+        }
+    }
+    .with_context(|| format!("cannot sign {}", args.input.display()))?;
     trail.record(
         "document.signed",
         &format!("document:{input_sha256}"),

@@ -13,6 +13,7 @@ use std::process::Command;
 use tempfile::TempDir;
 
 pub mod hsm;
+pub mod ltv;
 pub mod service;
 pub mod webhooks;
 
