@@ -1,6 +1,13 @@
 //! Helpers for the long-term validity tests: licences from a service, pyHanko's verdicts
 //! (tests/tools/validate_ltv.py) and openssl's check of a timestamp token.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
