@@ -467,7 +467,7 @@ impl Bureau {
         Ok((record, commitment))
     }
 
-    /// The archived PDF, byte for byte as issued.
+    /// The newest archived PDF: as issued, or its last archive renewal (docs/archive-renewal.md).
     pub async fn certificate_pdf(
         &self,
         caller: &Identity,
@@ -480,8 +480,9 @@ impl Bureau {
         )?;
         known_serial(serial)?;
         self.registry()
-            .certificate_pdf(serial)
+            .newest_pdf(serial)
             .await?
+            .map(|archived| archived.pdf)
             .ok_or_else(|| ServiceError::NotFound(format!("no certificate {}", quoted(serial))))
     }
 

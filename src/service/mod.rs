@@ -11,6 +11,7 @@ pub mod deadlines;
 pub mod feed;
 pub mod issuance;
 pub mod ltv;
+pub mod renewal;
 pub mod reports;
 pub mod requests;
 pub mod revocation;

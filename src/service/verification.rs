@@ -21,7 +21,8 @@ pub struct RegistryView {
     /// `issued`, `revoked` or `unknown` (not a licence of this bureau).
     pub status: &'static str,
     pub serial: Option<String>,
-    /// Whether the upload is byte for byte the PDF archived at issuance.
+    /// Whether the upload is byte for byte the PDF archived at issuance or one of its archive
+    /// renewals.
     pub matches_archive: bool,
     pub template: Option<String>,
     /// RFC 3339, UTC.
@@ -80,7 +81,10 @@ impl Bureau {
         })?
         .map_err(|_| ServiceError::Busy("the service is shutting down".into()))?;
         let sha256 = sha256_hex(&pdf);
-        let archived = self.registry().certificate_by_sha256(&sha256).await?;
+        let archived = self
+            .registry()
+            .certificate_by_archived_sha256(&sha256)
+            .await?;
         let anchors = self.anchors();
         let mut policy = Policy::new(time::OffsetDateTime::now_utc());
         policy.limits.max_input_bytes = self.settings().max_verify_bytes;
