@@ -100,6 +100,8 @@ enum Payload {
     Crl,
     /// A DER TimeStampReq (RFC 3161 §2.4.1) for a SHA-256 imprint.
     TimeStampQuery,
+    /// An archive renewal run over every licence.
+    Renewal,
 }
 
 const EVERY_ROLE: &[&str] = &["department", "reviewer", "issuer", "admin", "auditor"];
@@ -154,6 +156,7 @@ const MATRIX: &[(&str, &str, Access, Payload, u16)] = &[
     ("POST", "/api/v1/verify", Access::Public, Payload::Licence, 200),
     ("GET", "/api/v1/seal/certificate", Access::Public, Payload::Nothing, 200),
     ("PUT", "/api/v1/crl", Access::Roles(&["admin"]), Payload::Crl, 201),
+    ("POST", "/api/v1/archive/renewals", Access::Roles(&["admin"]), Payload::Renewal, 200),
     ("GET", "/crl/{crl}", Access::Public, Payload::Nothing, 200),
     ("POST", "/tsa", Access::Public, Payload::TimeStampQuery, 200),
     ("GET", "/verify", Access::Public, Payload::Nothing, 200),
@@ -294,6 +297,7 @@ fn authorisation_matrix(database: Database) {
                         .header("content-type", "application/timestamp-query")
                         .body(query)
                 }
+                Payload::Renewal => request.json(&json!({ "older_than_days": 0, "limit": 10 })),
             };
             request.send().unwrap()
         };

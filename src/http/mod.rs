@@ -8,6 +8,7 @@ mod limits;
 pub mod openapi;
 mod ops;
 pub mod pages;
+mod renewal;
 mod revocation;
 mod tsa;
 mod workflow;
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
                     post(feed::create_webhook).get(feed::webhooks),
                 )
                 .route("/api/v1/webhooks/{id}/remove", post(feed::remove_webhook))
+                .route("/api/v1/archive/renewals", post(renewal::renew))
                 .layer(DefaultBodyLimit::max(settings.max_json_bytes)),
         )
         .merge(
