@@ -327,3 +327,47 @@ fn only_admins_renew_and_hostile_bodies_get_a_clean_refusal() {
     assert_eq!(empty["selected"], 0, "{empty}");
     assert_eq!(empty["renewals"], json!([]), "{empty}");
 }
+
+/// With no time-stamping authority (a service asked for B-B has none in use), the run stops at
+/// its first licence and says why; nothing is stored, the licences stay due and the PDF served
+/// is the one issued.
+#[test]
+fn a_run_without_a_timestamp_stops_and_changes_nothing() {
+    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", "B-B")]);
+    service.install_template(TEMPLATE, DEPARTMENT);
+    let issuer = service.token("issuer", Some(DEPARTMENT), "窗口");
+    let admin = service.token("admin", None, "管理员");
+    let licences: Vec<(String, Vec<u8>)> = (0..2)
+        .map(|_| {
+            let issued = service.issue_example(&issuer, TEMPLATE);
+            assert_eq!(issued.status(), 201);
+            let body: Value = issued.json().unwrap();
+            (
+                body["serial"].as_str().unwrap().to_string(),
+                issued_pdf(&body),
+            )
+        })
+        .collect();
+    for _ in 0..2 {
+        let summary = renew(&service, &admin, &json!({ "older_than_days": 0 }));
+        assert_eq!(summary["selected"], 1, "{summary:#}");
+        assert_eq!(
+            (summary["renewed"].as_u64(), summary["failed"].as_u64()),
+            (Some(0), Some(0))
+        );
+        let stopped = summary["stopped"].as_str().unwrap();
+        assert!(stopped.contains("time-stamping authority"), "{summary:#}");
+    }
+    for (serial, original) in &licences {
+        assert_eq!(&download(&service, &admin, serial), original);
+    }
+    assert_eq!(
+        service.sql("SELECT COUNT(*) FROM archive_renewals").trim(),
+        "0"
+    );
+    let entries = service.sql("SELECT action FROM audit WHERE action LIKE '%renew%'");
+    assert_eq!(
+        entries.lines().collect::<Vec<_>>(),
+        ["archive.renewal", "archive.renewal"]
+    );
+}

@@ -238,12 +238,18 @@ fn classify(serial: &str, error: ServiceError) -> Outcome {
         })
     };
     match error {
-        ServiceError::TimestampUnavailable(_) => Outcome::Stop(error.to_string()),
+        ServiceError::TimestampUnavailable(_) => Outcome::Stop(
+            "no time-stamping authority answered with a valid timestamp; the licences not \
+             reached are still due"
+                .into(),
+        ),
         ServiceError::Registry(RegistryError::Conflict(_)) => failed(
             "renewal.conflict",
             "another renewal of this licence was stored first".into(),
         ),
-        ServiceError::Registry(_) | ServiceError::Busy(_) => Outcome::Stop(error.to_string()),
+        ServiceError::Registry(_) | ServiceError::Busy(_) => {
+            Outcome::Stop(format!("{error}; the licences not reached are still due"))
+        }
         ServiceError::Invalid { code, message, .. } => failed(code, message),
         other => failed("renewal.failed", other.to_string()),
     }
