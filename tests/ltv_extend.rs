@@ -206,3 +206,38 @@ fn sign_with_a_tsa_makes_a_b_t_signature_that_extends_to_b_lta() {
     assert_eq!(dead.code, Some(2), "{}", dead.describe());
     assert!(!work.path().join("never.pdf").exists());
 }
+
+#[test]
+fn issue_with_a_tsa_timestamps_the_seal() {
+    let service = Service::start(Database::Sqlite);
+    let (tsa_root, _) = development_trust(&service);
+    let keys = keygen(&[]);
+    let work = tempfile::tempdir().unwrap();
+    let template = common::service::shipped_template(TEMPLATE);
+    let licence = work.path().join("licence.pdf");
+    let issued = oneseal([
+        OsStr::new("issue"),
+        OsStr::new("--template"),
+        template.as_os_str(),
+        OsStr::new("--data"),
+        template.join("example.json").as_os_str(),
+        OsStr::new("--keys"),
+        keys.dir.as_os_str(),
+        OsStr::new("--out"),
+        licence.as_os_str(),
+        OsStr::new("--data-dir"),
+        work.path().join("trail").as_os_str(),
+        OsStr::new("--tsa"),
+        OsStr::new(&format!("{}/tsa", service.url)),
+        OsStr::new("--tsa-trust"),
+        tsa_root.as_os_str(),
+    ]);
+    assert!(issued.ok(), "{}", issued.describe());
+    let report = pyhanko_ltv(
+        &licence,
+        &keys.root,
+        &[OsStr::new("--root"), tsa_root.as_os_str()],
+    );
+    assert_eq!(report["signatures"][0]["level"], "B-T", "{report:#}");
+    assert_eq!(report["signatures"][0]["bottom_line"], true, "{report:#}");
+}

@@ -48,6 +48,9 @@ pub struct IssueArgs {
     /// The service's configuration file, for where its registry is.
     #[arg(long, env = "ONESEAL_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Timestamp the seal's signature (PAdES B-T) with this TSA.
+    #[command(flatten)]
+    tsa: super::ltv::TsaArgs,
 }
 
 /// Arguments of `oneseal template check`.
@@ -91,7 +94,8 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
             "data_sha256": super::trail::sha256_hex(&data),
         }),
     )?;
-    let issued = match issuer.issue(&bundle, &data, &request) {
+    let timestamper = args.tsa.timestamper()?;
+    let issued = match issue_with(&issuer, (&bundle, &data, &request), timestamper.as_ref()) {
         Ok(issued) => issued,
         Err(IssueError::Data(problems)) => {
             return Err(Problems::new(
@@ -114,6 +118,27 @@ pub fn run(args: IssueArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     println!("{}", issued.serial);
     Ok(())
+}
+
+/// Issues the licence, its signature timestamped when a TSA is given.
+fn issue_with(
+    issuer: &Issuer<'_>,
+    (bundle, data, request): (&oneseal::template::Bundle, &[u8], &IssuanceRequest),
+    timestamper: Option<&super::ltv::Timestamper>,
+) -> Result<oneseal::service::issuance::IssuedLicence, IssueError> {
+    let Some(timestamper) = timestamper else {
+        return issuer.issue(bundle, data, request);
+    };
+    let prepared = issuer.prepare(bundle, data, request, super::ltv::TOKEN_RESERVE)?;
+    let digest = oneseal::sign::sha256(prepared.signature.signature_value());
+    let token = timestamper
+        .stamp(&digest)
+        .map_err(|e| IssueError::Request(format!("no timestamp: {e:#}")))?;
+    Ok(oneseal::service::issuance::IssuedLicence {
+        pdf: prepared.signature.finish(Some(&token.token))?,
+        serial: prepared.serial,
+        verification_url: prepared.verification_url,
+    })
 }
 
 pub fn check(args: CheckArgs) -> anyhow::Result<()> {

@@ -17,6 +17,9 @@ use oneseal::sign::{
 use oneseal::verify::TrustAnchors;
 use oneseal::verify::tsp_client::CheckedToken;
 
+/// Room kept in a signature for an outside TSA's token (an RSA chain of three stays under 8 KiB).
+pub const TOKEN_RESERVE: usize = 12 * 1024;
+
 /// The TSA a command asks for timestamps.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct TsaArgs {

@@ -48,9 +48,6 @@ pub struct SignArgs {
     trail: super::config::CommonArgs,
 }
 
-/// Room kept in the signature for a TSA's token (an RSA chain of three stays under 8 KiB).
-const TOKEN_RESERVE: usize = 12 * 1024;
-
 pub fn run(args: SignArgs) -> anyhow::Result<()> {
     let limits = Limits {
         max_input_bytes: args.max_size,
@@ -83,7 +80,7 @@ pub fn run(args: SignArgs) -> anyhow::Result<()> {
     let signed = match &timestamper {
         None => sign_pdf(&input, &signer, &request),
         Some(timestamper) => {
-            request.timestamp_reserve = TOKEN_RESERVE;
+            request.timestamp_reserve = super::ltv::TOKEN_RESERVE;
             let prepared = Seal::new(&signer)?.prepare(&input, &request)?;
             let token = timestamper.stamp(&sha256(prepared.signature_value()))?;
             prepared.finish(Some(&token.token))
