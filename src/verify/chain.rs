@@ -106,10 +106,32 @@ impl ExtendedKeyUsageValidator for Usage {
     }
 }
 
+/// A path that validated: the end certificate, its intermediates and the trust anchor (DER),
+/// in that order (RFC 5280 §6.1).
+#[derive(Clone, Debug)]
+pub(crate) struct ValidatedPath {
+    pub certificates: Vec<Vec<u8>>,
+}
+
+impl ValidatedPath {
+    /// The end certificate's issuer: the key whose CRLs speak for it (RFC 5280 §6.3.3).
+    pub(crate) fn issuer(&self) -> &[u8] {
+        self.certificates.get(1).map_or(&[], Vec::as_slice)
+    }
+
+    /// Each certificate but the anchor, beside its issuer: what revocation data must cover
+    /// (ETSI EN 319 142-1 §6.3, B-LT).
+    pub(crate) fn issued_pairs(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.certificates.windows(2).filter_map(|pair| match pair {
+            [certificate, issuer] => Some((certificate.as_slice(), issuer.as_slice())),
+            _ => None,
+        })
+    }
+}
+
 /// Validates `signer` (DER) with the CMS's other certificates as intermediates, at
 /// `validation_time`; an expiry is told apart from a path that was never valid at `claimed`.
-/// Returns the certificate (DER) of the signer's issuer on the validated path: the key whose
-/// CRLs speak for the signer (RFC 5280 §6.3.3).
+/// Returns the validated path, whose second certificate is the signer's issuer.
 pub(crate) fn validate(
     usage: Usage,
     (signer, signer_certificate): (&[u8], &x509_cert::Certificate),
@@ -117,7 +139,7 @@ pub(crate) fn validate(
     anchors: &TrustAnchors,
     validation_time: OffsetDateTime,
     claimed: Option<OffsetDateTime>,
-) -> Result<Vec<u8>, PathFailure> {
+) -> Result<ValidatedPath, PathFailure> {
     check_signer_key_usage(signer_certificate)?;
     let anchor_ders: Vec<CertificateDer<'_>> = anchors
         .certificates
@@ -139,7 +161,7 @@ pub(crate) fn validate(
             format!("the signer's certificate cannot be read: {e}"),
         )
     })?;
-    let at = |time: OffsetDateTime| -> Result<Vec<u8>, WebpkiError> {
+    let at = |time: OffsetDateTime| -> Result<ValidatedPath, WebpkiError> {
         let seconds = u64::try_from(time.unix_timestamp()).unwrap_or(0);
         let path = end_entity.verify_for_usage(
             webpki::ALL_VERIFICATION_ALGS,
@@ -150,27 +172,27 @@ pub(crate) fn validate(
             None,
             None,
         )?;
-        // The issuer is the path's first intermediate, or else its trust anchor.
-        let issuer = match path.intermediate_certificates().next() {
-            Some(issuer) => issuer.der().to_vec(),
-            None => trust
+        // The end certificate, the intermediates from its issuer up, then the trust anchor.
+        let mut certificates = vec![signer.to_vec()];
+        certificates.extend(path.intermediate_certificates().map(|c| c.der().to_vec()));
+        certificates.extend(
+            trust
                 .iter()
                 .zip(&trusted_ders)
                 .find(|(anchor, _)| **anchor == *path.anchor())
-                .map(|(_, der)| der.to_vec())
-                .unwrap_or_default(),
-        };
-        Ok(issuer)
+                .map(|(_, der)| der.to_vec()),
+        );
+        Ok(ValidatedPath { certificates })
     };
     match at(validation_time) {
         // The claimed time must not precede the certificate (ETSI EN 319 102-1 §5.2.6).
         // Compared with notBefore directly: re-running the path would cost its signatures again.
-        Ok(issuer) => match claimed {
+        Ok(path) => match claimed {
             Some(claimed) if claimed.unix_timestamp() < not_before(signer_certificate) => Err(failure(
                 SubIndication::NotYetValid,
                 "the claimed signing time is before the signer's certificate was valid".into(),
             )),
-            _ => Ok(issuer),
+            _ => Ok(path),
         },
         Err(WebpkiError::CertExpired { .. }) => Err(match claimed.map(at) {
             Some(Ok(_)) => failure(

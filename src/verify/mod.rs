@@ -4,6 +4,7 @@
 
 mod chain;
 mod changes;
+mod ltv;
 mod revocation;
 mod signature;
 pub mod text;
@@ -95,8 +96,8 @@ pub struct Policy {
     /// when its issuer's key, the one that signed the certificate, signed it.
     pub crls: Vec<Vec<u8>>,
     /// When the whole document is proven to have existed, if anything proves it. Every signature
-    /// in the file existed then too. (Per-signature evidence such as RFC 3161 signature
-    /// timestamps would join it in `revocation::proof_for`.)
+    /// in the file existed then too. Signature and document timestamps found valid in the file
+    /// are further proofs; the earliest wins (`signature::signature_proof`).
     pub proof_of_existence: Option<ProofOfExistence>,
 }
 
@@ -148,6 +149,10 @@ pub struct SignatureReport {
     pub covers_whole_file: bool,
     pub byte_range: Vec<u64>,
     pub modifications: Vec<Modification>,
+    /// The PAdES baseline level reached (ETSI EN 319 142-1 §6): "B-B", "B-T", "B-LT" or "B-LTA".
+    /// None for a document timestamp, a signature that is not PAdES (adbe.pkcs7.detached), or
+    /// one that failed.
+    pub pades_level: Option<String>,
 }
 
 /// The whole document's verdict.
@@ -184,18 +189,20 @@ pub enum VerifyError {
     TooManySignatures(usize),
 }
 
-/// Verifies every signature of `pdf` against `anchors` as of `policy.validation_time`.
+/// Verifies every signature of `pdf` against `anchors` as of `policy.validation_time`, with the
+/// validation data the file's DSS holds besides what the policy gives.
 pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Report, VerifyError> {
     let file = PdfFile::open(pdf, policy.limits)?;
     let revisions = changes::revisions(pdf, file, policy)?;
     let found = signature::find_signatures(&revisions, policy.max_signatures)?;
-    let crls = revocation::Crls::parse(&policy.crls);
-    let mut reports = Vec::with_capacity(found.len());
+    let store = ltv::read_store(&revisions);
+    let crls = revocation::Crls::parse_with_document(&store.crls, &policy.crls);
+    let checked = check_signatures(pdf, &found, &revisions, (anchors, policy), (&store, &crls));
+    let (mut reports, proofs): (Vec<_>, Vec<_>) = checked;
     // Signatures of one revision share its change analysis.
     let mut analysed: std::collections::HashMap<(usize, Option<i64>), Vec<Modification>> =
         std::collections::HashMap::new();
-    for signature in &found {
-        let mut report = signature::check(pdf, signature, &revisions, anchors, policy, &crls);
+    for (signature, (report, evidence)) in found.iter().zip(reports.iter_mut()) {
         let key = (signature.revision, signature.certification_level);
         if signature.revision > 0 && !analysed.contains_key(&key) {
             let changes = changes::after(
@@ -215,9 +222,16 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
                 "the document was changed after this signature in ways it does not permit".into(),
             );
         }
-        reports.push(report);
+        if report.indication != Indication::TotalFailed {
+            report.pades_level =
+                ltv::pades_level(evidence, signature.revision, &proofs, &store, &crls)
+                    .map(String::from);
+        }
     }
+    let reports: Vec<SignatureReport> = reports.into_iter().map(|(report, _)| report).collect();
     let (indication, summary) = overall(&reports);
+    let mut warnings = store.notes.clone();
+    warnings.extend(crls.warnings());
     Ok(Report {
         schema: 1,
         indication,
@@ -225,8 +239,56 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
         revisions: revisions.len(),
         validation_time: rfc3339(policy.validation_time),
         signatures: reports,
-        warnings: crls.warnings(),
+        warnings,
     })
+}
+
+/// Checks every signature: document timestamps first, newest to oldest, so that each one found
+/// valid proves the existence of what it covers when the older ones are checked (ETSI EN 319
+/// 102-1 §5.6.2.3); then the signatures. Reports come back in `found`'s order, beside the
+/// valid document timestamps.
+fn check_signatures(
+    pdf: &[u8],
+    found: &[signature::FoundSignature],
+    revisions: &[changes::Revision<'_>],
+    (anchors, policy): (&TrustAnchors, &Policy),
+    (store, crls): (&ltv::DocumentStore, &revocation::Crls),
+) -> (
+    Vec<(SignatureReport, ltv::Evidence)>,
+    Vec<ltv::DocumentProof>,
+) {
+    let is_timestamp =
+        |s: &signature::FoundSignature| s.dictionary.name(b"Type") == Some(b"DocTimeStamp");
+    let mut order: Vec<usize> = (0..found.len()).collect();
+    order.sort_by_key(|&index| {
+        found.get(index).map_or((1, 0), |s| {
+            if is_timestamp(s) {
+                (0, usize::MAX - s.revision)
+            } else {
+                (1, s.revision)
+            }
+        })
+    });
+    let mut proofs: Vec<ltv::DocumentProof> = Vec::new();
+    let mut checked: Vec<Option<(SignatureReport, ltv::Evidence)>> = vec![None; found.len()];
+    for index in order {
+        let Some(signature) = found.get(index) else {
+            continue;
+        };
+        let context = signature::Context {
+            anchors,
+            crls,
+            policy,
+            store,
+            proofs: &proofs,
+        };
+        let (report, evidence, proof) = signature::check(pdf, signature, revisions, &context);
+        proofs.extend(proof.filter(|_| report.indication == Indication::TotalPassed));
+        if let Some(slot) = checked.get_mut(index) {
+            *slot = Some((report, evidence));
+        }
+    }
+    (checked.into_iter().flatten().collect(), proofs)
 }
 
 /// The document's indication: failed if any signature failed, indeterminate if any is, passed

@@ -22,9 +22,12 @@ use time::OffsetDateTime;
 use super::{Indication, Policy, ProofOfExistence, SignatureReport, SubIndication, rfc3339};
 use crate::pki::{CertificateSerial, CrlError, RevocationList, RevokedCertificateEntry};
 
-/// The policy's CRLs, parsed once per verification, remembering which concerned a signer.
+/// The policy's CRLs and the document's (its DSS), parsed once per verification, remembering
+/// which concerned a signer.
 pub(crate) struct Crls {
     lists: Vec<(RevocationList, Cell<bool>)>,
+    /// How many of `lists`, from the front, came from the document's DSS.
+    from_document: usize,
     unreadable: Vec<String>,
 }
 
@@ -32,16 +35,42 @@ pub(crate) struct Crls {
 pub(crate) type Refusal = (Indication, SubIndication, String);
 
 impl Crls {
-    pub(crate) fn parse(ders: &[Vec<u8>]) -> Crls {
+    /// The document's DSS CRLs (`document`) and the caller's (`given`). The document's are
+    /// validation data the signer chose to keep (ETSI EN 319 142-1 §5.4.2): one about another
+    /// certificate (a TSA's issuer, say) is no finding, so they never warn as unused.
+    pub(crate) fn parse_with_document(document: &[Vec<u8>], given: &[Vec<u8>]) -> Crls {
         let mut lists = Vec::new();
         let mut unreadable = Vec::new();
-        for (index, der) in ders.iter().enumerate() {
+        for (index, der) in document.iter().enumerate() {
+            match RevocationList::from_der(der) {
+                Ok(list) => lists.push((list, Cell::new(true))),
+                Err(error) => unreadable.push(format!(
+                    "CRL {} of the document's DSS was ignored: {error}",
+                    index + 1
+                )),
+            }
+        }
+        let from_document = lists.len();
+        for (index, der) in given.iter().enumerate() {
             match RevocationList::from_der(der) {
                 Ok(list) => lists.push((list, Cell::new(false))),
                 Err(error) => unreadable.push(format!("CRL {} was ignored: {error}", index + 1)),
             }
         }
-        Crls { lists, unreadable }
+        Crls {
+            lists,
+            from_document,
+            unreadable,
+        }
+    }
+
+    /// Whether the document's DSS holds a CRL the key of `issuer_der` signed: the revocation
+    /// data B-LT asks for each certificate it issued (ETSI EN 319 142-1 §6.3).
+    pub(crate) fn document_has_crl_from(&self, issuer_der: &[u8]) -> bool {
+        self.lists
+            .iter()
+            .take(self.from_document)
+            .any(|(list, _)| list.check_signature(issuer_der).is_ok())
     }
 
     /// Report-level findings: unreadable CRLs, and CRLs that concerned no signer's issuer.
@@ -59,13 +88,14 @@ impl Crls {
         warnings
     }
 
-    /// Looks the signer (`signer_der`, issued by `issuer_der`) up in every CRL its issuer made.
+    /// Looks the signer (`signer_der`, issued by `issuer_der`) up in every CRL its issuer made,
+    /// a revocation judged against `proof`, the earliest proof of the signature's existence.
     /// A pass may add a line to `report.messages`; a refusal is returned.
     pub(crate) fn check(
         &self,
-        signer_der: &[u8],
-        issuer_der: &[u8],
+        (signer_der, issuer_der): (&[u8], &[u8]),
         policy: &Policy,
+        proof: Option<&ProofOfExistence>,
         report: &mut SignatureReport,
     ) -> Result<(), Refusal> {
         if self.lists.is_empty() {
@@ -109,15 +139,9 @@ impl Crls {
                     .push(not_revoked(newest, policy.validation_time));
                 Ok(())
             }
-            Some(entry) => judge(entry, proof_for(policy), policy.validation_time, report),
+            Some(entry) => judge(entry, proof, policy.validation_time, report),
         }
     }
-}
-
-/// The earliest time this signature is proven to have existed. Today the document's proof,
-/// which covers every signature in it; a signature timestamp (RFC 3161) would be another.
-fn proof_for(policy: &Policy) -> Option<&ProofOfExistence> {
-    policy.proof_of_existence.as_ref()
 }
 
 /// The verdict on a signature whose certificate `entry` revokes.

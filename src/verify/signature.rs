@@ -10,10 +10,14 @@ use ring::signature::{self as ring_signature, UnparsedPublicKey, VerificationAlg
 use time::OffsetDateTime;
 use x509_cert::Certificate;
 
-use super::chain::{self, TrustAnchors};
+use super::chain::{self, TrustAnchors, ValidatedPath};
 use super::changes::Revision;
+use super::ltv::{self, DocumentProof, DocumentStore, Evidence};
 use super::revocation::Crls;
-use super::{Indication, Policy, SignatureReport, SubIndication, VerifyError};
+use super::tsp_client::TsaTrust;
+use super::{
+    Indication, Policy, ProofOfExistence, SignatureReport, SubIndication, VerifyError, rfc3339,
+};
 use crate::cms::{self, SigningCertificateV2};
 use crate::pdf::{Dictionary, Object, PdfError};
 
@@ -92,15 +96,25 @@ fn signature_identity(dictionary: &Dictionary) -> Vec<u8> {
     identity
 }
 
-/// Checks one signature; never fails as a whole, every problem lands in the report.
+/// What every signature is checked against: the caller's trust, CRLs and policy, the document's
+/// DSS and the document timestamps already found valid.
+pub(crate) struct Context<'a> {
+    pub anchors: &'a TrustAnchors,
+    pub crls: &'a Crls,
+    pub policy: &'a Policy,
+    pub store: &'a DocumentStore,
+    pub proofs: &'a [DocumentProof],
+}
+
+/// Checks one signature; never fails as a whole, every problem lands in the report. The
+/// evidence says what its PAdES level depends on; for a document timestamp that passed, its
+/// path and genTime make a `DocumentProof`.
 pub(crate) fn check(
     pdf: &[u8],
     found: &FoundSignature,
     revisions: &[Revision<'_>],
-    anchors: &TrustAnchors,
-    policy: &Policy,
-    crls: &Crls,
-) -> SignatureReport {
+    context: &Context<'_>,
+) -> (SignatureReport, Evidence, Option<DocumentProof>) {
     let dictionary = &found.dictionary;
     let mut report = SignatureReport {
         field: found.field.clone(),
@@ -129,15 +143,18 @@ pub(crate) fn check(
             .map(|r| r.to_vec())
             .unwrap_or_default(),
         modifications: Vec::new(),
+        pades_level: None,
     };
-    if let Err((indication, sub, message)) =
-        check_all(pdf, found, revisions, (anchors, crls), policy, &mut report)
-    {
-        report.indication = indication;
-        report.sub_indication = Some(sub);
-        report.messages.push(message);
+    let mut evidence = Evidence::default();
+    match check_all(pdf, found, revisions, context, &mut report, &mut evidence) {
+        Err((indication, sub, message)) => {
+            report.indication = indication;
+            report.sub_indication = Some(sub);
+            report.messages.push(message);
+            (report, evidence, None)
+        }
+        Ok(proof) => (report, evidence, proof),
     }
-    report
 }
 
 pub(crate) type Failure = (Indication, SubIndication, String);
@@ -150,10 +167,10 @@ fn check_all(
     pdf: &[u8],
     found: &FoundSignature,
     revisions: &[Revision<'_>],
-    (anchors, crls): (&TrustAnchors, &Crls),
-    policy: &Policy,
+    context: &Context<'_>,
     report: &mut SignatureReport,
-) -> Result<(), Failure> {
+    evidence: &mut Evidence,
+) -> Result<Option<DocumentProof>, Failure> {
     if let Some(reason) = &found.unreadable {
         return Err(fail(
             SubIndication::FormatFailure,
@@ -240,22 +257,115 @@ fn check_all(
         )
     };
     check_signing_certificate(info, signer_der)?;
-    let others: Vec<Vec<u8>> = certificates
+    evidence.baseline = !timestamp && report.sub_filter == "ETSI.CAdES.detached";
+    let mut others: Vec<Vec<u8>> = certificates
         .iter()
         .filter(|(der, _)| der.as_slice() != signer_der)
         .map(|(der, _)| der.clone())
         .collect();
-    let issuer = chain::validate(
+    others.extend(context.store.certificates.iter().cloned());
+    let later = ltv::earliest_covering(context.proofs, found.revision);
+    let proof = if timestamp {
+        later.map(DocumentProof::as_proof)
+    } else {
+        signature_proof(info, &others, context, later, evidence, report)
+    };
+    let path = validate_with_proof(
         usage,
         (signer_der, signer),
         &others,
-        anchors,
-        policy.validation_time,
-        claimed,
-    )
-    .map_err(|f| (f.indication, f.sub_indication, f.message))?;
+        (context, claimed),
+        proof.as_ref(),
+        report,
+    )?;
     // RFC 5280 §6.3: revocation, once the path (and so the issuer's key) is known.
-    crls.check(signer_der, &issuer, policy, report)
+    context.crls.check(
+        (signer_der, path.issuer()),
+        context.policy,
+        proof.as_ref(),
+        report,
+    )?;
+    let document_proof = match (timestamp, claimed) {
+        (true, Some(time)) => Some(DocumentProof {
+            revision: found.revision,
+            time,
+            path,
+        }),
+        _ => {
+            evidence.signer_path = Some(path);
+            None
+        }
+    };
+    Ok(document_proof)
+}
+
+/// The earliest proof that this signature existed, at or before the validation time: the
+/// caller's (the registry's archive), a valid signature timestamp (ETSI EN 319 122-1 §5.3),
+/// or a valid document timestamp over its revision (ETSI EN 319 102-1 §5.6.2.3).
+fn signature_proof(
+    info: &::cms::signed_data::SignerInfo,
+    certificates: &[Vec<u8>],
+    context: &Context<'_>,
+    later: Option<&DocumentProof>,
+    evidence: &mut Evidence,
+    report: &mut SignatureReport,
+) -> Option<ProofOfExistence> {
+    let trust = TsaTrust {
+        anchors: context.anchors,
+        certificates,
+        validation_time: context.policy.validation_time,
+    };
+    let (stamp, messages) = ltv::signature_timestamps(info, &trust, later);
+    report.messages.extend(messages);
+    let stamp_proof = stamp.as_ref().map(|stamp| ProofOfExistence {
+        time: stamp.time,
+        evidence: format!("a signature timestamp of {}", rfc3339(stamp.time)),
+    });
+    evidence.stamp = stamp;
+    [
+        context.policy.proof_of_existence.clone(),
+        stamp_proof,
+        later.map(DocumentProof::as_proof),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|proof| proof.time <= context.policy.validation_time)
+    .min_by_key(|proof| proof.time)
+}
+
+/// The path at the validation time; when it has expired by then (OUT_OF_BOUNDS_NO_POE), at the
+/// proven time instead: past signature validation (ETSI EN 319 102-1 §5.6.2.4, simplified).
+fn validate_with_proof(
+    usage: chain::Usage,
+    signer: (&[u8], &x509_cert::Certificate),
+    others: &[Vec<u8>],
+    (context, claimed): (&Context<'_>, Option<OffsetDateTime>),
+    proof: Option<&ProofOfExistence>,
+    report: &mut SignatureReport,
+) -> Result<ValidatedPath, Failure> {
+    let at = |time| chain::validate(usage, signer, others, context.anchors, time, claimed);
+    let now = match at(context.policy.validation_time) {
+        Ok(path) => return Ok(path),
+        Err(failure) => failure,
+    };
+    let refusal = |f: chain::PathFailure| (f.indication, f.sub_indication, f.message);
+    let Some(proof) = proof.filter(|p| p.time < context.policy.validation_time) else {
+        return Err(refusal(now));
+    };
+    if now.sub_indication != SubIndication::OutOfBoundsNoPoe {
+        return Err(refusal(now));
+    }
+    match at(proof.time) {
+        Ok(path) => {
+            report.messages.push(format!(
+                "a certificate on the path has expired by the validation time, but the path was valid at {}, when {} proves this existed",
+                rfc3339(proof.time),
+                proof.evidence
+            ));
+            Ok(path)
+        }
+        Err(_) => Err(refusal(now)),
+    }
 }
 
 /// The encapsulated content's octets (a timestamp token's TSTInfo).
@@ -579,7 +689,7 @@ pub(crate) fn attribute_value(
     attributes.iter().find(|a| a.oid == oid)?.values.get(0)
 }
 
-fn digest_for(oid: &const_oid::ObjectIdentifier) -> Option<&'static digest::Algorithm> {
+pub(crate) fn digest_for(oid: &const_oid::ObjectIdentifier) -> Option<&'static digest::Algorithm> {
     match oid.to_string().as_str() {
         "2.16.840.1.101.3.4.2.1" => Some(&digest::SHA256),
         "2.16.840.1.101.3.4.2.2" => Some(&digest::SHA384),

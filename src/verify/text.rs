@@ -30,6 +30,8 @@ struct Labels {
     forbidden: &'static str,
     none: &'static str,
     warning: &'static str,
+    pades_level: &'static str,
+    document_timestamp: &'static str,
 }
 
 const ENGLISH: Labels = Labels {
@@ -51,6 +53,8 @@ const ENGLISH: Labels = Labels {
     forbidden: "NOT permitted",
     none: "The document carries no signature.",
     warning: "Warning",
+    pades_level: "PAdES level",
+    document_timestamp: "document timestamp (proof of time, not a signer)",
 };
 
 const CHINESE: Labels = Labels {
@@ -72,6 +76,8 @@ const CHINESE: Labels = Labels {
     forbidden: "不允许",
     none: "文档不含任何签名。",
     warning: "提示",
+    pades_level: "PAdES 级别",
+    document_timestamp: "文档时间戳（时间证明，非签名人）",
 };
 
 fn verdict(labels: &Labels, indication: Indication) -> &'static str {
@@ -143,6 +149,14 @@ fn render_signature(out: &mut String, labels: &Labels, index: usize, signature: 
         (
             labels.certified,
             signature.certification_level.map(|p| p.to_string()),
+        ),
+        (
+            labels.pades_level,
+            match (&signature.pades_level, signature.kind.as_str()) {
+                (Some(level), _) => Some(level.clone()),
+                (None, "DocTimeStamp") => Some(labels.document_timestamp.to_string()),
+                (None, _) => None,
+            },
         ),
     ];
     for (label, value) in lines {

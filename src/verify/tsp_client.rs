@@ -122,7 +122,36 @@ pub fn check_response(
         });
     }
     let token = parts.token.ok_or(TspClientError::MissingToken)?;
-    let parsed = cms::parse_signature(&token).map_err(|e| bad_token(e.to_string()))?;
+    let read = read_token(&token)?;
+    check_echo(&read.info, expected)?;
+    let tsa_certificate = check_token_signer(&read, trust)?.certificate;
+    Ok(CheckedToken {
+        generation_time: read.generation_time,
+        serial: read.info.serial,
+        policy: read.info.policy,
+        granted_with_modifications: parts.status == 1,
+        tsa_certificate,
+        token,
+    })
+}
+
+/// A TimeStampToken read but not yet trusted: its SignedData, TSTInfo and genTime.
+pub(crate) struct ReadToken {
+    pub parsed: cms::ParsedSignature,
+    pub info: tsp::TstInfoParts,
+    pub generation_time: OffsetDateTime,
+}
+
+/// The TSA's certificate of a token whose signature checked out, and its validated path.
+pub(crate) struct TrustedSigner {
+    pub certificate: Vec<u8>,
+    pub path: chain::ValidatedPath,
+}
+
+/// Reads a TimeStampToken (RFC 3161 §2.4.2): a SignedData over a version 1 TSTInfo with a
+/// readable genTime. Nothing about it is trusted yet; `check_token_signer` does that.
+pub(crate) fn read_token(token: &[u8]) -> Result<ReadToken, TspClientError> {
+    let parsed = cms::parse_signature(token).map_err(|e| bad_token(e.to_string()))?;
     let signed_data = &parsed.signed_data;
     // §2.4.2: the token's eContentType is id-ct-TSTInfo, its eContent the DER TSTInfo.
     if signed_data.encap_content_info.econtent_type != ID_CT_TST_INFO {
@@ -136,22 +165,28 @@ pub fn check_response(
             info.version
         )));
     }
-    check_echo(&info, expected)?;
     let generation_time = parse_generation_time(&info.gen_time).ok_or_else(|| {
         bad_token(format!(
             "genTime '{}' is not a GeneralizedTime",
             info.gen_time
         ))
     })?;
-    let tsa_certificate = check_signer(&parsed, tst_info, trust, generation_time)?;
-    Ok(CheckedToken {
+    Ok(ReadToken {
+        parsed,
+        info,
         generation_time,
-        serial: info.serial,
-        policy: info.policy,
-        granted_with_modifications: parts.status == 1,
-        tsa_certificate,
-        token,
     })
+}
+
+/// Checks a read token's signature, ESS certificate id, the TSA certificate's usage and its
+/// path at `trust.validation_time` (RFC 3161 §2.3, §2.4.1; RFC 5816 §2.2.1).
+pub(crate) fn check_token_signer(
+    token: &ReadToken,
+    trust: &TsaTrust<'_>,
+) -> Result<TrustedSigner, TspClientError> {
+    let tst_info =
+        signature::econtent(&token.parsed.signed_data).ok_or_else(|| bad_token("no TSTInfo"))?;
+    check_signer(&token.parsed, tst_info, trust, token.generation_time)
 }
 
 /// §2.4.2: the messageImprint is the request's (algorithm, NULL or absent parameters, hash),
@@ -193,7 +228,7 @@ fn check_signer(
     tst_info: &[u8],
     trust: &TsaTrust<'_>,
     generation_time: OffsetDateTime,
-) -> Result<Vec<u8>, TspClientError> {
+) -> Result<TrustedSigner, TspClientError> {
     let signed_data = &parsed.signed_data;
     let signer_infos = &signed_data.signer_infos.0;
     let info = match (signer_infos.len(), signer_infos.get(0)) {
@@ -255,7 +290,7 @@ fn check_signer(
         .filter(|(der, _)| *der != signer_der)
         .map(|(der, _)| der.clone())
         .collect();
-    chain::validate(
+    let path = chain::validate(
         chain::Usage::TimeStamping,
         (&signer_der, signer),
         &others,
@@ -274,7 +309,10 @@ fn check_signer(
             "genTime is after the TSA's certificate expired".into(),
         ));
     }
-    Ok(signer_der)
+    Ok(TrustedSigner {
+        certificate: signer_der,
+        path,
+    })
 }
 
 /// RFC 3161 §2.3: the TSA's certificate "MUST contain only one instance of the extended key

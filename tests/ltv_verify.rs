@@ -1,0 +1,512 @@
+//! Verification with timestamps and the document's own validation data (issue 8 item 5): the
+//! PAdES level `oneseal verify` reports for files pyHanko made at B-B, B-T, B-LT and B-LTA, next
+//! to pyHanko's own verdict on the same file; a signature timestamp as proof of existence against
+//! a later revocation and after the seal certificate expired (`--at` ten years ahead); a tampered
+//! timestamp token taken for no proof; the token itself checked by `openssl ts -verify`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use common::{Keys, fixture, keygen, oneseal_env, python_tool, require_tool, run};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// A root for twenty years, a seal certificate of 30 days and a TSA certificate of 7000 days
+/// under it, and the root's CRL (`oneseal ca crl`).
+struct Pki {
+    base: Keys,
+    seal: PathBuf,
+    tsa: PathBuf,
+    _work: tempfile::TempDir,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        // keygen's root lives at least as long as its seal: 7300 days gives the root 20 years.
+        let base = keygen(&["--days", "7300"]);
+        let work = tempfile::tempdir().unwrap();
+        let seal = work.path().join("seal");
+        let tsa = work.path().join("tsa");
+        let ca = base.dir.to_str().unwrap();
+        for args in [
+            vec![
+                "keygen",
+                "--ca",
+                ca,
+                "--out",
+                seal.to_str().unwrap(),
+                "--days",
+                "30",
+            ],
+            vec![
+                "keygen",
+                "--tsa",
+                "--ca",
+                ca,
+                "--out",
+                tsa.to_str().unwrap(),
+                "--days",
+                "7000",
+            ],
+        ] {
+            let made = oneseal_env(&args, &[]);
+            assert!(made.ok(), "{}", made.describe());
+        }
+        let pki = Pki {
+            base,
+            seal,
+            tsa,
+            _work: work,
+        };
+        pki.ca(&["crl"]);
+        pki
+    }
+
+    fn ca(&self, args: &[&str]) {
+        let mut all = vec!["ca"];
+        all.extend_from_slice(args);
+        all.extend(["--ca", self.base.dir.to_str().unwrap()]);
+        let done = oneseal_env(&all, &[]);
+        assert!(done.ok(), "{}", done.describe());
+    }
+
+    fn crl(&self) -> PathBuf {
+        self.base.dir.join("root-ca.crl")
+    }
+
+    /// pyHanko signs `level` ("b-b", "b-t", "b-lt", "b-lta") into `out` and gives its verdict.
+    fn make(&self, level: &str, out: &Path) -> Value {
+        let seal_key = self.seal.join("seal-key.pem");
+        let seal_cert = self.seal.join("seal-cert.pem");
+        let tsa_key = self.tsa.join("seal-key.pem");
+        let tsa_cert = self.tsa.join("seal-cert.pem");
+        let input = fixture("gs-pdfwrite.pdf");
+        let crl = self.crl();
+        let args: Vec<&OsStr> = vec![
+            level.as_ref(),
+            input.as_os_str(),
+            out.as_os_str(),
+            seal_key.as_os_str(),
+            seal_cert.as_os_str(),
+            tsa_key.as_os_str(),
+            tsa_cert.as_os_str(),
+            self.base.root.as_os_str(),
+            crl.as_os_str(),
+        ];
+        let (_, done) = python_tool("ltv_sign.py", &args);
+        serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()))
+    }
+
+    /// `oneseal verify --json` trusting the root, with `extra` arguments; the report and exit code.
+    fn verify(&self, pdf: &Path, extra: &[&str]) -> (Value, Option<i32>) {
+        let mut args = vec![
+            "verify",
+            "--json",
+            "--trust",
+            self.base.root.to_str().unwrap(),
+            pdf.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let done = oneseal_env(&args, &[]);
+        assert!(matches!(done.code, Some(0 | 1)), "{}", done.describe());
+        let report =
+            serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()));
+        (report, done.code)
+    }
+}
+
+/// The signer's report (the first that is not a document timestamp).
+fn signer(report: &Value) -> &Value {
+    report["signatures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] != "DocTimeStamp")
+        .unwrap_or_else(|| panic!("no signature: {report:#}"))
+}
+
+fn messages(signature: &Value) -> String {
+    signature["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn years_ahead(years: i64) -> String {
+    days_ahead(365 * years)
+}
+
+fn days_ahead(days: i64) -> String {
+    (OffsetDateTime::now_utc() + time::Duration::days(days))
+        .format(&Rfc3339)
+        .unwrap()
+}
+
+#[test]
+fn each_level_is_reported_as_pyhanko_made_and_judges_it() {
+    let pki = Pki::new();
+    let work = tempfile::tempdir().unwrap();
+    for level in ["b-b", "b-t", "b-lt", "b-lta"] {
+        let pdf = work.path().join(format!("{level}.pdf"));
+        let theirs = pki.make(level, &pdf);
+        // pyHanko's own verdict on the file it made.
+        let signature = &theirs["signature"];
+        assert_eq!(signature["valid"], true, "{level}: {theirs:#}");
+        assert_eq!(signature["trusted"], true, "{level}: {theirs:#}");
+        let stamped = level != "b-b";
+        assert_eq!(
+            signature["timestamp_valid"],
+            if stamped {
+                Value::Bool(true)
+            } else {
+                Value::Null
+            },
+            "{level}: {theirs:#}"
+        );
+        let long_term = level == "b-lt" || level == "b-lta";
+        if long_term {
+            // Validated from the DSS alone, revocation in hard-fail mode.
+            assert_eq!(
+                theirs["dss_signature"]["valid"], true,
+                "{level}: {theirs:#}"
+            );
+            assert_eq!(
+                theirs["dss_signature"]["trusted"], true,
+                "{level}: {theirs:#}"
+            );
+            assert_eq!(
+                theirs["dss_signature"]["revoked"], false,
+                "{level}: {theirs:#}"
+            );
+            assert!(theirs["dss"]["crls"].as_u64().unwrap() >= 1, "{theirs:#}");
+        } else {
+            assert_eq!(theirs["dss"], Value::Null, "{level}: {theirs:#}");
+        }
+        let document_stamps = theirs["document_timestamps"].as_array().unwrap();
+        assert_eq!(
+            document_stamps.len(),
+            usize::from(level == "b-lta"),
+            "{theirs:#}"
+        );
+        for stamp in document_stamps {
+            assert_eq!(stamp["valid"], true, "{theirs:#}");
+            assert_eq!(stamp["trusted"], true, "{theirs:#}");
+        }
+
+        // Ours, on the same file, offline: nothing but the root is given.
+        let (report, code) = pki.verify(&pdf, &[]);
+        let ours = signer(&report);
+        assert_eq!(report["indication"], "TOTAL-PASSED", "{level}: {report:#}");
+        assert_eq!(code, Some(0));
+        assert_eq!(
+            ours["pades_level"],
+            level.to_uppercase().as_str(),
+            "{level}: {report:#}"
+        );
+        if long_term {
+            // The DSS's CRL was read: the signer is reported not revoked by it.
+            assert!(
+                messages(ours).contains("not revoked according to CRL number 1"),
+                "{report:#}"
+            );
+        }
+        for stamp in report["signatures"].as_array().unwrap() {
+            if stamp["kind"] == "DocTimeStamp" {
+                assert_eq!(stamp["indication"], "TOTAL-PASSED", "{report:#}");
+                assert_eq!(stamp["pades_level"], Value::Null, "{report:#}");
+            }
+        }
+    }
+}
+
+#[test]
+fn ten_years_ahead_b_lta_passes_and_b_b_is_indeterminate() {
+    let pki = Pki::new();
+    let work = tempfile::tempdir().unwrap();
+    let later = years_ahead(10);
+    let mut outcomes = Vec::new();
+    for level in ["b-b", "b-t", "b-lta"] {
+        let pdf = work.path().join(format!("{level}.pdf"));
+        pki.make(level, &pdf);
+        let (report, code) = pki.verify(&pdf, &["--at", &later]);
+        outcomes.push((level, report, code));
+    }
+    let [(_, bb, bb_code), (_, bt, _), (_, lta, lta_code)] = &outcomes[..] else {
+        unreachable!()
+    };
+    // The seal certificate (30 days) has long expired and nothing proves when B-B was made.
+    assert_eq!(bb["indication"], "INDETERMINATE", "{bb:#}");
+    assert_eq!(
+        signer(bb)["sub_indication"],
+        "OUT_OF_BOUNDS_NO_POE",
+        "{bb:#}"
+    );
+    assert_eq!(*bb_code, Some(1));
+    // The signature timestamp proves the signature existed while the certificate was valid; the
+    // TSA's certificate (7000 days) is still valid ten years on.
+    assert_eq!(bt["indication"], "TOTAL-PASSED", "{bt:#}");
+    assert!(
+        messages(signer(bt)).contains("signature timestamp"),
+        "{bt:#}"
+    );
+    assert_eq!(lta["indication"], "TOTAL-PASSED", "{lta:#}");
+    assert_eq!(*lta_code, Some(0));
+    assert_eq!(signer(lta)["pades_level"], "B-LTA", "{lta:#}");
+    assert!(
+        messages(signer(lta))
+            .contains("has expired by the validation time, but the path was valid at"),
+        "{lta:#}"
+    );
+    // In the text report too, in both languages.
+    let pdf = work.path().join("b-lta.pdf");
+    for (language, label) in [("en", "PAdES level: B-LTA"), ("zh", "PAdES 级别: B-LTA")] {
+        let text = oneseal_env(
+            [
+                "verify",
+                "--lang",
+                language,
+                "--trust",
+                pki.base.root.to_str().unwrap(),
+                "--at",
+                &later,
+                pdf.to_str().unwrap(),
+            ],
+            &[],
+        );
+        assert_eq!(text.code, Some(0), "{}", text.describe());
+        assert!(text.stdout.contains(label), "{}", text.describe());
+    }
+}
+
+#[test]
+fn after_the_tsa_certificate_expires_only_a_document_timestamp_keeps_the_proof() {
+    // A TSA certificate of 30 days: at +1 year, B-T's timestamp proves nothing any more, while
+    // B-LTA's document timestamp (same TSA, so its certificate is expired too) cannot help either.
+    // With a long-lived TSA for the document timestamp the chain would hold; here both fail,
+    // and the verdict must say INDETERMINATE rather than trust an expired TSA.
+    let base = keygen(&["--days", "7300"]);
+    let work = tempfile::tempdir().unwrap();
+    let ca = base.dir.to_str().unwrap();
+    let seal = work.path().join("seal");
+    let tsa = work.path().join("tsa");
+    for args in [
+        vec![
+            "keygen",
+            "--ca",
+            ca,
+            "--out",
+            seal.to_str().unwrap(),
+            "--days",
+            "30",
+        ],
+        vec![
+            "keygen",
+            "--tsa",
+            "--ca",
+            ca,
+            "--out",
+            tsa.to_str().unwrap(),
+            "--days",
+            "30",
+        ],
+        vec!["ca", "crl", "--ca", ca],
+    ] {
+        let made = oneseal_env(&args, &[]);
+        assert!(made.ok(), "{}", made.describe());
+    }
+    let pki = Pki {
+        base,
+        seal,
+        tsa,
+        _work: work,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("b-t.pdf");
+    pki.make("b-t", &pdf);
+    let (now, _) = pki.verify(&pdf, &[]);
+    assert_eq!(signer(&now)["pades_level"], "B-T", "{now:#}");
+    let (later, code) = pki.verify(&pdf, &["--at", &years_ahead(1)]);
+    assert_eq!(later["indication"], "INDETERMINATE", "{later:#}");
+    assert_eq!(code, Some(1));
+    assert!(
+        messages(signer(&later))
+            .contains("the signature timestamp is not valid and proves nothing"),
+        "{later:#}"
+    );
+}
+
+#[test]
+fn a_revocation_after_the_timestamp_passes_one_before_it_does_not() {
+    let work = tempfile::tempdir().unwrap();
+    for after in [true, false] {
+        let pki = Pki::new();
+        let pdf = work.path().join(format!("b-t-{after}.pdf"));
+        pki.make("b-t", &pdf);
+        let seal_cert = pki.seal.join("seal-cert.pem");
+        let mut revoke = vec!["revoke", "--certificate", seal_cert.to_str().unwrap()];
+        revoke.extend(["--reason", "superseded"]);
+        // The timestamp was made just now: revoke two seconds later (a revocation cannot be
+        // dated in the future), or ten minutes before it.
+        let before = (OffsetDateTime::now_utc() - time::Duration::minutes(10))
+            .format(&Rfc3339)
+            .unwrap();
+        if after {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+        } else {
+            revoke.extend(["--at", &before]);
+        }
+        pki.ca(&revoke);
+        let crl = pki.crl();
+        let (report, code) = pki.verify(
+            &pdf,
+            &["--crl", crl.to_str().unwrap(), "--at", &days_ahead(1)],
+        );
+        let ours = signer(&report);
+        if after {
+            assert_eq!(report["indication"], "TOTAL-PASSED", "{report:#}");
+            assert_eq!(code, Some(0));
+            assert!(
+                messages(ours).contains("after this signature's proven time"),
+                "{report:#}"
+            );
+            assert!(
+                messages(ours).contains("a signature timestamp of"),
+                "{report:#}"
+            );
+        } else {
+            assert_eq!(report["indication"], "INDETERMINATE", "{report:#}");
+            assert_eq!(ours["sub_indication"], "REVOKED_NO_POE", "{report:#}");
+            assert_eq!(code, Some(1));
+        }
+    }
+}
+
+#[test]
+fn a_tampered_timestamp_token_is_no_proof() {
+    let pki = Pki::new();
+    let work = tempfile::tempdir().unwrap();
+    let pdf = work.path().join("b-t.pdf");
+    pki.make("b-t", &pdf);
+    let bytes = std::fs::read(&pdf).unwrap();
+    let token = extract_token(&bytes);
+
+    // openssl agrees the token, as made, is valid for this root.
+    let token_file = work.path().join("token.der");
+    std::fs::write(&token_file, &token.der).unwrap();
+    let tsa_chain = pki.tsa.join("seal-cert.pem");
+    let verified = run(std::process::Command::new(require_tool("openssl")).args([
+        OsStr::new("ts"),
+        OsStr::new("-verify"),
+        OsStr::new("-token_in"),
+        OsStr::new("-in"),
+        token_file.as_os_str(),
+        OsStr::new("-digest"),
+        OsStr::new(&token.imprint_hex),
+        OsStr::new("-CAfile"),
+        pki.base.root.as_os_str(),
+        OsStr::new("-untrusted"),
+        tsa_chain.as_os_str(),
+    ]));
+    assert!(
+        verified.stdout.contains("Verification: OK"),
+        "{}",
+        verified.describe()
+    );
+
+    // A flipped byte inside the TSTInfo's genTime: the token's signature no longer verifies.
+    let mut tampered = bytes.clone();
+    let hex_at = token.gen_time_hex_offset;
+    let digit = tampered[hex_at + 1];
+    tampered[hex_at + 1] = if digit == b'0' { b'1' } else { b'0' };
+    let tampered_pdf = work.path().join("tampered.pdf");
+    std::fs::write(&tampered_pdf, &tampered).unwrap();
+    let (now, _) = pki.verify(&tampered_pdf, &[]);
+    let ours = signer(&now);
+    // The signature itself is intact (the timestamp is an unsigned attribute), but not B-T.
+    assert_eq!(now["indication"], "TOTAL-PASSED", "{now:#}");
+    assert_eq!(ours["pades_level"], "B-B", "{now:#}");
+    assert!(
+        messages(ours).contains("the signature timestamp is not valid and proves nothing"),
+        "{now:#}"
+    );
+    // And it proves nothing ten years on, where the intact token carries the signature.
+    let (later, _) = pki.verify(&tampered_pdf, &["--at", &years_ahead(10)]);
+    assert_eq!(later["indication"], "INDETERMINATE", "{later:#}");
+    assert_eq!(
+        signer(&later)["sub_indication"],
+        "OUT_OF_BOUNDS_NO_POE",
+        "{later:#}"
+    );
+    let (intact, _) = pki.verify(&pdf, &["--at", &years_ahead(10)]);
+    assert_eq!(intact["indication"], "TOTAL-PASSED", "{intact:#}");
+}
+
+/// The signature timestamp token inside the first signature's `/Contents`.
+struct Token {
+    der: Vec<u8>,
+    /// The imprint (the hash of the signature value), hex, for `openssl ts -verify -digest`.
+    imprint_hex: String,
+    /// Where, in the file, the hex digits of the TSTInfo's genTime start.
+    gen_time_hex_offset: usize,
+}
+
+fn extract_token(pdf: &[u8]) -> Token {
+    use der::Encode;
+    let start = find(pdf, b"/Contents <").unwrap() + b"/Contents <".len();
+    let end = start + find(&pdf[start..], b">").unwrap();
+    let contents = hex_decode(&pdf[start..end]);
+    let parsed = oneseal::cms::parse_signature(&contents).unwrap();
+    let signer = &parsed.signed_data.signer_infos.0.as_slice()[0];
+    let attribute = signer
+        .unsigned_attrs
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|a| a.oid.to_string() == "1.2.840.113549.1.9.16.2.14")
+        .unwrap();
+    let token = attribute.values.as_slice()[0].to_der().unwrap();
+    let digest = ring::digest::digest(&ring::digest::SHA256, signer.signature.as_bytes());
+    // genTime: a GeneralizedTime (tag 0x18) of digits ending in Z, e.g. "20261126123456Z".
+    let token_at = find(&contents, &token).unwrap();
+    let gen_time = (0..token.len())
+        .find(|&at| {
+            let (Some(&0x18), Some(&length)) = (token.get(at), token.get(at + 1)) else {
+                return false;
+            };
+            let value = token.get(at + 2..at + 2 + usize::from(length));
+            (15..=24).contains(&length)
+                && value
+                    .is_some_and(|v| v[..14].iter().all(u8::is_ascii_digit) && v.ends_with(b"Z"))
+        })
+        .unwrap();
+    // The year's third digit: two bytes after the tag and length.
+    let byte_in_contents = token_at + gen_time + 2 + 2;
+    Token {
+        der: token,
+        imprint_hex: digest.as_ref().iter().map(|b| format!("{b:02x}")).collect(),
+        gen_time_hex_offset: start + byte_in_contents * 2,
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn hex_decode(hex: &[u8]) -> Vec<u8> {
+    hex.chunks(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
+        .collect()
+}
