@@ -21,25 +21,32 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A root for twenty years, a seal certificate of 30 days and a TSA certificate of 7000 days
-/// under it, and the root's CRL (`oneseal ca crl`).
+/// A root for twenty years, a seal certificate of 30 days and a TSA certificate under it, and
+/// the root's CRL (`oneseal ca crl`); maybe a second TSA for document timestamps.
 struct Pki {
     base: Keys,
     seal: PathBuf,
     tsa: PathBuf,
+    document_tsa: Option<PathBuf>,
     _work: tempfile::TempDir,
 }
 
 impl Pki {
+    /// A TSA certificate of 7000 days, signature and document timestamps alike.
     fn new() -> Pki {
+        Pki::with_tsa_days("7000", None)
+    }
+
+    /// A TSA of `tsa_days` for signature timestamps and, when given, another of
+    /// `document_tsa_days` for B-LTA's document timestamp.
+    fn with_tsa_days(tsa_days: &str, document_tsa_days: Option<&str>) -> Pki {
         // keygen's root lives at least as long as its seal: 7300 days gives the root 20 years.
         let base = keygen(&["--days", "7300"]);
         let work = tempfile::tempdir().unwrap();
-        let seal = work.path().join("seal");
-        let tsa = work.path().join("tsa");
         let ca = base.dir.to_str().unwrap();
-        for args in [
-            vec![
+        let seal = work.path().join("seal");
+        let made = oneseal_env(
+            [
                 "keygen",
                 "--ca",
                 ca,
@@ -48,24 +55,34 @@ impl Pki {
                 "--days",
                 "30",
             ],
-            vec![
-                "keygen",
-                "--tsa",
-                "--ca",
-                ca,
-                "--out",
-                tsa.to_str().unwrap(),
-                "--days",
-                "7000",
-            ],
-        ] {
-            let made = oneseal_env(&args, &[]);
+            &[],
+        );
+        assert!(made.ok(), "{}", made.describe());
+        let tsa_in = |name: &str, days: &str| {
+            let dir = work.path().join(name);
+            let made = oneseal_env(
+                [
+                    "keygen",
+                    "--tsa",
+                    "--ca",
+                    ca,
+                    "--out",
+                    dir.to_str().unwrap(),
+                    "--days",
+                    days,
+                ],
+                &[],
+            );
             assert!(made.ok(), "{}", made.describe());
-        }
+            dir
+        };
+        let tsa = tsa_in("tsa", tsa_days);
+        let document_tsa = document_tsa_days.map(|days| tsa_in("document-tsa", days));
         let pki = Pki {
             base,
             seal,
             tsa,
+            document_tsa,
             _work: work,
         };
         pki.ca(&["crl"]);
@@ -92,7 +109,11 @@ impl Pki {
         let tsa_cert = self.tsa.join("seal-cert.pem");
         let input = fixture("gs-pdfwrite.pdf");
         let crl = self.crl();
-        let args: Vec<&OsStr> = vec![
+        let document_tsa = self
+            .document_tsa
+            .as_ref()
+            .map(|dir| [dir.join("seal-key.pem"), dir.join("seal-cert.pem")]);
+        let mut args: Vec<&OsStr> = vec![
             level.as_ref(),
             input.as_os_str(),
             out.as_os_str(),
@@ -103,6 +124,7 @@ impl Pki {
             self.base.root.as_os_str(),
             crl.as_os_str(),
         ];
+        args.extend(document_tsa.iter().flatten().map(|path| path.as_os_str()));
         let (_, done) = python_tool("ltv_sign.py", &args);
         serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()))
     }
@@ -292,59 +314,58 @@ fn ten_years_ahead_b_lta_passes_and_b_b_is_indeterminate() {
 }
 
 #[test]
-fn after_the_tsa_certificate_expires_only_a_document_timestamp_keeps_the_proof() {
-    // A TSA certificate of 30 days: at +1 year, B-T's timestamp proves nothing any more, while
-    // B-LTA's document timestamp (same TSA, so its certificate is expired too) cannot help either.
-    // With a long-lived TSA for the document timestamp the chain would hold; here both fail,
-    // and the verdict must say INDETERMINATE rather than trust an expired TSA.
-    let base = keygen(&["--days", "7300"]);
+fn a_document_timestamp_keeps_a_signature_timestamp_whose_tsa_expired() {
+    // Signature timestamps from a TSA certificate of 30 days; B-LTA's document timestamp from
+    // another of 7000 days. A year on, the first TSA's certificate has expired.
+    let pki = Pki::with_tsa_days("30", Some("7000"));
     let work = tempfile::tempdir().unwrap();
-    let ca = base.dir.to_str().unwrap();
-    let seal = work.path().join("seal");
-    let tsa = work.path().join("tsa");
-    for args in [
-        vec![
-            "keygen",
-            "--ca",
-            ca,
-            "--out",
-            seal.to_str().unwrap(),
-            "--days",
-            "30",
-        ],
-        vec![
-            "keygen",
-            "--tsa",
-            "--ca",
-            ca,
-            "--out",
-            tsa.to_str().unwrap(),
-            "--days",
-            "30",
-        ],
-        vec!["ca", "crl", "--ca", ca],
-    ] {
-        let made = oneseal_env(&args, &[]);
-        assert!(made.ok(), "{}", made.describe());
-    }
-    let pki = Pki {
-        base,
-        seal,
-        tsa,
-        _work: work,
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("b-t.pdf");
-    pki.make("b-t", &pdf);
-    let (now, _) = pki.verify(&pdf, &[]);
+    let later = years_ahead(1);
+
+    // B-T alone: the expired TSA proves nothing, and the seal certificate expired too.
+    let bt = work.path().join("b-t.pdf");
+    pki.make("b-t", &bt);
+    let (now, _) = pki.verify(&bt, &[]);
+    assert_eq!(now["indication"], "TOTAL-PASSED", "{now:#}");
     assert_eq!(signer(&now)["pades_level"], "B-T", "{now:#}");
-    let (later, code) = pki.verify(&pdf, &["--at", &years_ahead(1)]);
-    assert_eq!(later["indication"], "INDETERMINATE", "{later:#}");
+    let (report, code) = pki.verify(&bt, &["--at", &later]);
+    assert_eq!(report["indication"], "INDETERMINATE", "{report:#}");
+    assert_eq!(
+        signer(&report)["sub_indication"],
+        "OUT_OF_BOUNDS_NO_POE",
+        "{report:#}"
+    );
     assert_eq!(code, Some(1));
     assert!(
-        messages(signer(&later))
+        messages(signer(&report))
             .contains("the signature timestamp is not valid and proves nothing"),
-        "{later:#}"
+        "{report:#}"
+    );
+
+    // B-LTA: the document timestamp proves the signature timestamp existed while its TSA's
+    // certificate was valid, and the timestamp in turn proves the signature.
+    let lta = work.path().join("b-lta.pdf");
+    let theirs = pki.make("b-lta", &lta);
+    assert_eq!(
+        theirs["document_timestamps"][0]["valid"], true,
+        "{theirs:#}"
+    );
+    assert_eq!(theirs["dss_signature"]["valid"], true, "{theirs:#}");
+    let (now, _) = pki.verify(&lta, &[]);
+    assert_eq!(signer(&now)["pades_level"], "B-LTA", "{now:#}");
+    let (report, code) = pki.verify(&lta, &["--at", &later]);
+    let ours = signer(&report);
+    assert_eq!(report["indication"], "TOTAL-PASSED", "{report:#}");
+    assert_eq!(code, Some(0));
+    assert_eq!(ours["pades_level"], "B-LTA", "{report:#}");
+    assert!(
+        messages(ours).contains(
+            "the signature timestamp's TSA certificate is not valid at the validation time"
+        ),
+        "{report:#}"
+    );
+    assert!(
+        messages(ours).contains("when the document timestamp over revision"),
+        "{report:#}"
     );
 }
 

@@ -212,6 +212,8 @@ struct Context {
     level: i64,
     catalog: Option<ObjectId>,
     info: Option<ObjectId>,
+    /// The catalog's `/Metadata` stream (XMP, ISO 32000-2 §14.3.2).
+    metadata: Option<u32>,
     pages: HashMap<u32, usize>,
     contents: HashMap<u32, usize>,
     annotation_arrays: HashMap<u32, usize>,
@@ -229,6 +231,10 @@ impl Context {
             level,
             catalog: catalog.as_ref().map(|(id, _)| *id),
             info: file.trailer().reference(b"Info"),
+            metadata: catalog
+                .as_ref()
+                .and_then(|(_, c)| c.reference(b"Metadata"))
+                .map(|id| id.number),
             pages: HashMap::new(),
             contents: HashMap::new(),
             annotation_arrays: HashMap::new(),
@@ -330,6 +336,7 @@ impl Context {
     fn is_unknown(&self, number: u32) -> bool {
         !(self.catalog.is_some_and(|c| c.number == number)
             || self.info.is_some_and(|i| i.number == number)
+            || Some(number) == self.metadata
             || self.pages.contains_key(&number)
             || self.contents.contains_key(&number)
             || self.annotation_arrays.contains_key(&number)
@@ -375,6 +382,14 @@ impl Context {
         }
         if self.info.is_some_and(|i| i.number == number) {
             return Some(("document information updated".into(), true));
+        }
+        // Its XMP twin, as signing and timestamping tools (pyHanko) rewrite it with /Info: what
+        // the document shows does not change.
+        if Some(number) == self.metadata
+            && matches!(new, Some(IndirectValue::Stream(..)))
+            && new_dictionary.name(b"Subtype") == Some(b"XML")
+        {
+            return Some(("document metadata (XMP) updated".into(), true));
         }
         if let Some(page) = self.pages.get(&number) {
             return Some(self.page_change(*page, &old_dictionary, &new_dictionary, file));

@@ -31,9 +31,11 @@ const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: const_oid::ObjectIdentifier =
 pub(crate) struct DocumentStore {
     pub certificates: Vec<Vec<u8>>,
     pub crls: Vec<Vec<u8>>,
-    /// 1-based revision from which the DSS has held exactly these items (0: no DSS). A document
-    /// timestamp covering this revision protects it (B-LTA).
-    pub revision: usize,
+    /// For each certificate, the 1-based revision from which the DSS has held it: a document
+    /// timestamp over that revision protects it (B-LTA).
+    pub certificates_since: Vec<usize>,
+    /// The same for each CRL.
+    pub crls_since: Vec<usize>,
     /// Findings for the report: unreadable items, OCSP responses not used.
     pub notes: Vec<String>,
 }
@@ -56,18 +58,38 @@ pub(crate) fn read_store(revisions: &[Revision<'_>]) -> DocumentStore {
             items.ocsp_responses
         ));
     }
-    // Walk back while the older revisions hold the same items: the DSS took this form there.
-    let mut revision = newest.number;
+    // Walk back while older revisions still hold an item: the DSS has held it since then.
+    let mut certificates_since = vec![newest.number; items.certificates.len()];
+    let mut crls_since = vec![newest.number; items.crls.len()];
     for older in revisions.iter().rev().skip(1) {
-        match store_items(&older.file, None) {
-            Some(earlier) if earlier.same_items(&items) => revision = older.number,
-            _ => break,
+        let Some(earlier) = store_items(&older.file, None) else {
+            break;
+        };
+        let mut any = false;
+        for (since, list, held) in [
+            (
+                &mut certificates_since,
+                &items.certificates,
+                &earlier.certificates,
+            ),
+            (&mut crls_since, &items.crls, &earlier.crls),
+        ] {
+            for (since, item) in since.iter_mut().zip(list) {
+                if *since == older.number + 1 && held.contains(item) {
+                    *since = older.number;
+                    any = true;
+                }
+            }
+        }
+        if !any {
+            break;
         }
     }
     DocumentStore {
         certificates: items.certificates,
         crls: items.crls,
-        revision,
+        certificates_since,
+        crls_since,
         notes,
     }
 }
@@ -77,12 +99,6 @@ struct StoreItems {
     certificates: Vec<Vec<u8>>,
     crls: Vec<Vec<u8>>,
     ocsp_responses: usize,
-}
-
-impl StoreItems {
-    fn same_items(&self, other: &StoreItems) -> bool {
-        self.certificates == other.certificates && self.crls == other.crls
-    }
 }
 
 /// The catalog's `/DSS` in `file`, when there is one; problems go to `notes` when given.
@@ -99,7 +115,7 @@ fn store_items(file: &PdfFile<'_>, mut notes: Option<&mut Vec<String>>) -> Optio
         }
     };
     let certificates = streams(file, &store, b"Certs", notes.as_deref_mut());
-    let crls = streams(file, &store, b"CRLs", notes.as_deref_mut());
+    let crls = streams(file, &store, b"CRLs", notes);
     let ocsp_responses = array(file, &store, b"OCSPs").len();
     Some(StoreItems {
         certificates,
@@ -296,7 +312,8 @@ pub(crate) struct Evidence {
 /// - B-T: and a valid signature timestamp, or a valid document timestamp over it;
 /// - B-LT: and the DSS holds every certificate but the anchor of the signer's path and the
 ///   timestamp's TSA path, and a CRL from the issuer of each of them;
-/// - B-LTA: and a valid document timestamp covers the revision that holds that DSS.
+/// - B-LTA: and a valid document timestamp covers a revision whose DSS already held them (the
+///   newest timestamp's own validation data may come after it, for the next one to cover).
 pub(crate) fn pades_level(
     evidence: &Evidence,
     revision: usize,
@@ -315,20 +332,41 @@ pub(crate) fn pades_level(
     let Some(signer_path) = &evidence.signer_path else {
         return Some("B-T");
     };
-    let complete = |path: &ValidatedPath| {
-        path.issued_pairs().all(|(certificate, issuer)| {
-            store
-                .certificates
-                .iter()
-                .any(|c| c.as_slice() == certificate)
-                && crls.document_has_crl_from(issuer)
-        })
-    };
-    if store.revision == 0 || !complete(signer_path) || !complete(stamp_path) {
+    let (Some(signer_since), Some(stamp_since)) = (
+        validation_data_since(signer_path, store, crls),
+        validation_data_since(stamp_path, store, crls),
+    ) else {
         return Some("B-T");
-    }
+    };
+    let since = signer_since.max(stamp_since);
     let archived = proofs
         .iter()
-        .any(|proof| proof.revision >= store.revision && proof.revision > revision);
+        .any(|proof| proof.revision >= since && proof.revision > revision);
     Some(if archived { "B-LTA" } else { "B-LT" })
+}
+
+/// The revision from which the DSS has held every certificate of `path` but the anchor and a
+/// CRL from each one's issuer; None when it lacks any.
+fn validation_data_since(
+    path: &ValidatedPath,
+    store: &DocumentStore,
+    crls: &Crls,
+) -> Option<usize> {
+    let mut since = 0;
+    for (certificate, issuer) in path.issued_pairs() {
+        let held = store
+            .certificates
+            .iter()
+            .zip(&store.certificates_since)
+            .filter(|(c, _)| c.as_slice() == certificate)
+            .map(|(_, since)| *since)
+            .min()?;
+        let revoked_data = crls
+            .document_crls_from(issuer)
+            .into_iter()
+            .filter_map(|index| store.crls_since.get(index).copied())
+            .min()?;
+        since = since.max(held).max(revoked_data);
+    }
+    Some(since)
 }

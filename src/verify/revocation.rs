@@ -26,8 +26,9 @@ use crate::pki::{CertificateSerial, CrlError, RevocationList, RevokedCertificate
 /// which concerned a signer.
 pub(crate) struct Crls {
     lists: Vec<(RevocationList, Cell<bool>)>,
-    /// How many of `lists`, from the front, came from the document's DSS.
-    from_document: usize,
+    /// For each of the first entries of `lists`, the ones from the document's DSS, its index
+    /// among the DSS's CRLs.
+    from_document: Vec<usize>,
     unreadable: Vec<String>,
 }
 
@@ -41,16 +42,19 @@ impl Crls {
     pub(crate) fn parse_with_document(document: &[Vec<u8>], given: &[Vec<u8>]) -> Crls {
         let mut lists = Vec::new();
         let mut unreadable = Vec::new();
+        let mut from_document = Vec::new();
         for (index, der) in document.iter().enumerate() {
             match RevocationList::from_der(der) {
-                Ok(list) => lists.push((list, Cell::new(true))),
+                Ok(list) => {
+                    lists.push((list, Cell::new(true)));
+                    from_document.push(index);
+                }
                 Err(error) => unreadable.push(format!(
                     "CRL {} of the document's DSS was ignored: {error}",
                     index + 1
                 )),
             }
         }
-        let from_document = lists.len();
         for (index, der) in given.iter().enumerate() {
             match RevocationList::from_der(der) {
                 Ok(list) => lists.push((list, Cell::new(false))),
@@ -64,13 +68,15 @@ impl Crls {
         }
     }
 
-    /// Whether the document's DSS holds a CRL the key of `issuer_der` signed: the revocation
-    /// data B-LT asks for each certificate it issued (ETSI EN 319 142-1 §6.3).
-    pub(crate) fn document_has_crl_from(&self, issuer_der: &[u8]) -> bool {
+    /// The DSS indices of the document's CRLs that the key of `issuer_der` signed: the
+    /// revocation data B-LT asks for each certificate it issued (ETSI EN 319 142-1 §6.3).
+    pub(crate) fn document_crls_from(&self, issuer_der: &[u8]) -> Vec<usize> {
         self.lists
             .iter()
-            .take(self.from_document)
-            .any(|(list, _)| list.check_signature(issuer_der).is_ok())
+            .zip(&self.from_document)
+            .filter(|((list, _), _)| list.check_signature(issuer_der).is_ok())
+            .map(|(_, index)| *index)
+            .collect()
     }
 
     /// Report-level findings: unreadable CRLs, and CRLs that concerned no signer's issuer.

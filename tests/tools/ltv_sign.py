@@ -3,15 +3,19 @@ in-process by pyHanko's DummyTimeStamper with a TSA key and certificate oneseal 
 gives pyHanko's own verdict on the result, offline, trusting only the given root.
 
     ltv_sign.py LEVEL IN.pdf OUT.pdf KEY.pem CERT.pem TSA_KEY.pem TSA_CERT.pem ROOT.pem CRL.der
+                [DOC_TSA_KEY.pem DOC_TSA_CERT.pem]
 
 LEVEL is b-b, b-t, b-lt or b-lta. The CRL goes into the validation context the DSS is filled
-from (B-LT, B-LTA). Prints one JSON object:
+from (B-LT, B-LTA). With a second TSA, B-LTA's document timestamp comes from it: the file is
+made B-LT, then pyHanko's PdfTimeStamper adds the document timestamp (and its TSA's validation
+data) in a later revision. Prints one JSON object:
 {"signature": {"intact", "valid", "trusted", "timestamp_valid"},
  "dss": {"certs", "crls", "ocsps"} | null,
  "dss_signature": {"valid", "trusted", "revoked"} | null,   # validated from the DSS alone
  "document_timestamps": [{"intact", "valid", "trusted"}, ...]}
 """
 
+import io
 import json
 import sys
 
@@ -74,6 +78,28 @@ def load_cert_from_pemder(path):
     return next(x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True))
 
 
+def stamper(tsa_key, tsa_cert):
+    return EcdsaTimeStamper(
+        tsa_cert=load_cert_from_pemder(tsa_cert),
+        tsa_key=load_private_key_from_pemder(tsa_key, passphrase=None),
+        certs_to_embed=[load_cert_from_pemder(tsa_cert)],
+    )
+
+
+def add_document_timestamp(target, doc_tsa, root, crl):
+    """A document timestamp by another TSA over the finished file (ISO 32000-2 §12.8.5)."""
+    with open(target, "rb") as f:
+        signed = f.read()
+    context = ValidationContext(
+        trust_roots=[load_cert_from_pemder(root)], crls=[crl], allow_fetching=False
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    with open(target, "wb") as out:
+        signers.PdfTimeStamper(stamper(*doc_tsa)).timestamp_pdf(
+            writer, "sha256", validation_context=context, output=out
+        )
+
+
 def sign(level, source, target, key, cert, tsa_key, tsa_cert, root, crl):
     signer = signers.SimpleSigner(
         signing_cert=load_cert_from_pemder(cert),
@@ -82,11 +108,7 @@ def sign(level, source, target, key, cert, tsa_key, tsa_cert, root, crl):
     )
     timestamper = None
     if level != "b-b":
-        timestamper = EcdsaTimeStamper(
-            tsa_cert=load_cert_from_pemder(tsa_cert),
-            tsa_key=load_private_key_from_pemder(tsa_key, passphrase=None),
-            certs_to_embed=[load_cert_from_pemder(tsa_cert)],
-        )
+        timestamper = stamper(tsa_key, tsa_cert)
     context = ValidationContext(
         trust_roots=[load_cert_from_pemder(root)],
         crls=[crl],
@@ -149,10 +171,15 @@ def verdict(target, root):
 
 
 def main():
-    level, source, target, key, cert, tsa_key, tsa_cert, root, crl_path = sys.argv[1:]
+    level, source, target, key, cert, tsa_key, tsa_cert, root, crl_path = sys.argv[1:10]
+    doc_tsa = sys.argv[10:12]
     with open(crl_path, "rb") as f:
         crl = asn1_crl.CertificateList.load(f.read())
-    sign(level, source, target, key, cert, tsa_key, tsa_cert, root, crl)
+    if doc_tsa and level == "b-lta":
+        sign("b-lt", source, target, key, cert, tsa_key, tsa_cert, root, crl)
+        add_document_timestamp(target, doc_tsa, root, crl)
+    else:
+        sign(level, source, target, key, cert, tsa_key, tsa_cert, root, crl)
     json.dump(verdict(target, root), sys.stdout)
 
 
