@@ -17,6 +17,8 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use common::{Keys, fixture, keygen, oneseal_env, python_tool, require_tool, run};
+use oneseal::pdf::Limits;
+use oneseal::sign::{ValidationData, add_validation_data};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -473,6 +475,45 @@ fn a_tampered_timestamp_token_is_no_proof() {
     );
     let (intact, _) = pki.verify(&pdf, &["--at", &years_ahead(10)]);
     assert_eq!(intact["indication"], "TOTAL-PASSED", "{intact:#}");
+}
+
+#[test]
+fn a_revoking_crl_in_the_dss_is_read_offline() {
+    // oneseal's own signature (B-B: no timestamp), then a DSS with the root's CRL: first one
+    // that lists nothing, then one revoking the seal for a key compromise.
+    let pki = Pki::new();
+    let work = tempfile::tempdir().unwrap();
+    let signed = work.path().join("signed.pdf");
+    let made = common::sign(&fixture("gs-pdfwrite.pdf"), &signed, &pki.seal, &[]);
+    assert!(made.ok(), "{}", made.describe());
+    let original = std::fs::read(&signed).unwrap();
+    let with_crl = |crl: Vec<u8>| {
+        let data = ValidationData {
+            certificates: Vec::new(),
+            crls: vec![crl],
+            ocsp_responses: Vec::new(),
+        };
+        add_validation_data(&original, &data, Limits::default()).unwrap()
+    };
+    let clean = work.path().join("clean.pdf");
+    std::fs::write(&clean, with_crl(std::fs::read(pki.crl()).unwrap())).unwrap();
+    let (report, code) = pki.verify(&clean, &[]);
+    assert_eq!(report["indication"], "TOTAL-PASSED", "{report:#}");
+    assert_eq!(code, Some(0));
+    assert_eq!(signer(&report)["pades_level"], "B-B", "{report:#}");
+    assert!(
+        messages(signer(&report)).contains("not revoked according to CRL number 1"),
+        "{report:#}"
+    );
+
+    let seal_cert = pki.seal.join("seal-cert.pem");
+    pki.ca(&["revoke", "--certificate", seal_cert.to_str().unwrap()]);
+    let revoked = work.path().join("revoked.pdf");
+    std::fs::write(&revoked, with_crl(std::fs::read(pki.crl()).unwrap())).unwrap();
+    let (report, code) = pki.verify(&revoked, &[]);
+    assert_eq!(report["indication"], "TOTAL-FAILED", "{report:#}");
+    assert_eq!(signer(&report)["sub_indication"], "REVOKED", "{report:#}");
+    assert_eq!(code, Some(1));
 }
 
 /// The signature timestamp token inside the first signature's `/Contents`.
