@@ -178,13 +178,17 @@ fn store_objects(file: &PdfFile<'_>) -> Vec<u32> {
     }
     if let Some(Object::Reference(vri)) = store.get(b"VRI")
         && let Ok(dictionary) = file.resolve_dictionary(&Object::Reference(*vri), "the VRI")
-        && dictionary.name(b"Type").is_none_or(|t| t == b"VRI")
-        && dictionary.get(b"Subtype").is_none()
-        && dictionary.get(b"FT").is_none()
+        && dictionary.iter().all(|(key, _)| is_vri_key(key))
     {
         objects.push(vri.number);
     }
     objects
+}
+
+/// A `/VRI` key: the uppercase hex SHA-1 of a signature's `/Contents` (ISO 32000-2 §12.8.4.4),
+/// or `/Type`. A resource dictionary or anything else that draws has other keys.
+fn is_vri_key(key: &[u8]) -> bool {
+    key == b"Type" || (key.len() == 40 && key.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// A stream with neither `/Type` nor `/Subtype`: a DER item, not an image or form.
@@ -607,4 +611,47 @@ fn is_signature_widget(file: &PdfFile<'_>, annotation: &Object) -> bool {
         (None, None) => None,
     };
     dictionary.name(b"Subtype") == Some(b"Widget") && field_type.as_deref() == Some(b"Sig")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod store_tests {
+    use super::*;
+    use crate::pdf::testing::one_page;
+    use crate::pdf::{IncrementalUpdate, Limits};
+
+    /// `one_page` with a DSS whose `/VRI` is an indirect dictionary with the key `vri_key`.
+    fn with_vri(vri_key: &[u8]) -> (Vec<u8>, u32, u32) {
+        let pdf = one_page();
+        let file = PdfFile::open(&pdf, Limits::default()).unwrap();
+        let (catalog_id, mut catalog) = file.catalog().unwrap();
+        let mut update = IncrementalUpdate::new(&file);
+        let (store, vri) = (update.allocate(), update.allocate());
+        let mut entry = Dictionary::new();
+        entry.set(vri_key, Dictionary::new());
+        update.set(vri, entry);
+        let mut dss = Dictionary::new();
+        dss.set(b"VRI", vri);
+        update.set(store, dss);
+        catalog.set(b"DSS", store);
+        update.set(catalog_id, catalog);
+        let written = update.write(&file, [7; 16]).unwrap();
+        (written.bytes, store.number, vri.number)
+    }
+
+    #[test]
+    fn a_vri_keyed_by_signature_hashes_is_validation_data() {
+        let (pdf, store, vri) = with_vri(&[b'A'; 40]);
+        let file = PdfFile::open(&pdf, Limits::default()).unwrap();
+        assert_eq!(store_objects(&file), vec![store, vri]);
+    }
+
+    #[test]
+    fn a_dictionary_that_draws_passed_off_as_the_vri_is_not() {
+        // A resource dictionary (/Font, /XObject ...) behind /VRI: rewriting it would change
+        // what a page shows, so it must not be judged as validation data.
+        let (pdf, store, _) = with_vri(b"Font");
+        let file = PdfFile::open(&pdf, Limits::default()).unwrap();
+        assert_eq!(store_objects(&file), vec![store]);
+    }
 }

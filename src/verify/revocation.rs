@@ -360,6 +360,41 @@ mod tests {
     }
 
     #[test]
+    fn proof_of_existence_validates_an_expired_seal_at_the_proven_time() {
+        // Two years on, the seal certificate (valid to NOW + 365 days) has expired.
+        let seal = seal();
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&seal.root).unwrap();
+        let mut policy = Policy::new(NOW + Duration::days(730));
+        let unproven = verify(&seal.signed, &anchors, &policy).unwrap();
+        let (indication, sub, _) = verdict(&unproven);
+        assert_eq!(indication, Indication::Indeterminate, "{unproven:#?}");
+        assert_eq!(sub, Some(SubIndication::OutOfBoundsNoPoe));
+        assert_eq!(unproven.signatures[0].pades_level.as_deref(), Some("B-B"));
+
+        policy.proof_of_existence = Some(ProofOfExistence {
+            time: SIGNED,
+            evidence: "the registry says so".into(),
+        });
+        let proven = verify(&seal.signed, &anchors, &policy).unwrap();
+        let (indication, sub, messages) = verdict(&proven);
+        assert_eq!(indication, Indication::TotalPassed, "{proven:#?}");
+        assert_eq!(sub, None);
+        assert!(
+            messages.contains("has expired by the validation time, but the path was valid at")
+                && messages.contains("the registry says so"),
+            "{messages}"
+        );
+        // A proof from after the expiry proves nothing useful.
+        policy.proof_of_existence = Some(ProofOfExistence {
+            time: NOW + Duration::days(400),
+            evidence: "too late".into(),
+        });
+        let late = verify(&seal.signed, &anchors, &policy).unwrap();
+        assert_eq!(verdict(&late).1, Some(SubIndication::OutOfBoundsNoPoe));
+    }
+
+    #[test]
     fn a_key_compromise_without_proof_fails_revoked_even_with_an_earlier_claimed_time() {
         let seal = seal();
         let report = check(

@@ -364,7 +364,18 @@ fn validate_with_proof(
             ));
             Ok(path)
         }
-        Err(_) => Err(refusal(now)),
+        Err(_) => {
+            let (indication, sub, message) = refusal(now);
+            Err((
+                indication,
+                sub,
+                format!(
+                    "{message} (the earliest proof, {} by {}, is not from a time the path was valid)",
+                    rfc3339(proof.time),
+                    proof.evidence
+                ),
+            ))
+        }
     }
 }
 
