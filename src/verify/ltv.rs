@@ -18,6 +18,11 @@ use crate::pdf::{Dictionary, Object, PdfFile};
 const MAX_STORE_ITEMS: usize = 64;
 /// Largest DSS item read (a CRL's own cap, `pki::MAX_CRL_BYTES`, is below it).
 const MAX_STORE_ITEM_BYTES: usize = 2 << 20;
+/// Most bytes decoded from the newest DSS, all items together.
+const MAX_STORE_BYTES: usize = 16 << 20;
+/// Most bytes decoded from older revisions' DSS to date the items (B-LTA); past it, items keep
+/// the later revision, which can only lower a level.
+const MAX_HISTORY_BYTES: usize = 32 << 20;
 /// Most signature timestamps looked at per signature (RFC 5652 allows any number).
 const MAX_SIGNATURE_TIMESTAMPS: usize = 4;
 
@@ -46,7 +51,8 @@ pub(crate) fn read_store(revisions: &[Revision<'_>]) -> DocumentStore {
         return DocumentStore::default();
     };
     let mut notes = Vec::new();
-    let Some(items) = store_items(&newest.file, Some(&mut notes)) else {
+    let mut budget = MAX_STORE_BYTES;
+    let Some(items) = store_items(&newest.file, Some(&mut notes), &mut budget) else {
         return DocumentStore {
             notes,
             ..DocumentStore::default()
@@ -61,8 +67,9 @@ pub(crate) fn read_store(revisions: &[Revision<'_>]) -> DocumentStore {
     // Walk back while older revisions still hold an item: the DSS has held it since then.
     let mut certificates_since = vec![newest.number; items.certificates.len()];
     let mut crls_since = vec![newest.number; items.crls.len()];
+    let mut budget = MAX_HISTORY_BYTES;
     for older in revisions.iter().rev().skip(1) {
-        let Some(earlier) = store_items(&older.file, None) else {
+        let Some(earlier) = store_items(&older.file, None, &mut budget) else {
             break;
         };
         let mut any = false;
@@ -102,7 +109,12 @@ struct StoreItems {
 }
 
 /// The catalog's `/DSS` in `file`, when there is one; problems go to `notes` when given.
-fn store_items(file: &PdfFile<'_>, mut notes: Option<&mut Vec<String>>) -> Option<StoreItems> {
+/// Decoding stops once `budget` bytes are spent.
+fn store_items(
+    file: &PdfFile<'_>,
+    mut notes: Option<&mut Vec<String>>,
+    budget: &mut usize,
+) -> Option<StoreItems> {
     let (_, catalog) = file.catalog().ok()?;
     let entry = catalog.get(b"DSS")?;
     let store = match file.resolve_dictionary(entry, "the DSS") {
@@ -114,8 +126,8 @@ fn store_items(file: &PdfFile<'_>, mut notes: Option<&mut Vec<String>>) -> Optio
             return None;
         }
     };
-    let certificates = streams(file, &store, b"Certs", notes.as_deref_mut());
-    let crls = streams(file, &store, b"CRLs", notes);
+    let certificates = streams(file, (&store, b"Certs"), notes.as_deref_mut(), budget);
+    let crls = streams(file, (&store, b"CRLs"), notes, budget);
     let ocsp_responses = array(file, &store, b"OCSPs").len();
     Some(StoreItems {
         certificates,
@@ -132,12 +144,13 @@ fn array(file: &PdfFile<'_>, store: &Dictionary, key: &[u8]) -> Vec<Object> {
         .unwrap_or_default()
 }
 
-/// The decoded streams `store[key]` lists, at most `MAX_STORE_ITEMS` of `MAX_STORE_ITEM_BYTES`.
+/// The decoded streams `store[key]` lists, at most `MAX_STORE_ITEMS` of `MAX_STORE_ITEM_BYTES`,
+/// while `budget` lasts.
 fn streams(
     file: &PdfFile<'_>,
-    store: &Dictionary,
-    key: &[u8],
+    (store, key): (&Dictionary, &[u8]),
     mut notes: Option<&mut Vec<String>>,
+    budget: &mut usize,
 ) -> Vec<Vec<u8>> {
     let name = String::from_utf8_lossy(key).into_owned();
     let listed = array(file, store, key);
@@ -156,12 +169,15 @@ fn streams(
     for (index, item) in listed.iter().take(MAX_STORE_ITEMS).enumerate() {
         let read = match item {
             Object::Reference(id) => file
-                .stream_contents(*id, MAX_STORE_ITEM_BYTES)
+                .stream_contents(*id, MAX_STORE_ITEM_BYTES.min(*budget))
                 .map_err(|e| e.to_string()),
             _ => Err("not a stream reference".to_string()),
         };
         match read {
-            Ok(bytes) => items.push(bytes),
+            Ok(bytes) => {
+                *budget = budget.saturating_sub(bytes.len());
+                items.push(bytes);
+            }
             Err(error) => note(format!(
                 "item {} of the DSS's /{name} was ignored: {error}",
                 index + 1
