@@ -16,6 +16,7 @@ mod common;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use common::service::{Database, Service, issued_pdf};
 use common::{Keys, fixture, keygen, oneseal_env, python_tool, require_tool, run};
 use oneseal::pdf::Limits;
 use oneseal::sign::{ValidationData, add_validation_data};
@@ -514,6 +515,47 @@ fn a_revoking_crl_in_the_dss_is_read_offline() {
     assert_eq!(report["indication"], "TOTAL-FAILED", "{report:#}");
     assert_eq!(signer(&report)["sub_indication"], "REVOKED", "{report:#}");
     assert_eq!(code, Some(1));
+}
+
+#[test]
+fn the_services_licences_reach_the_level_pyhanko_sees() {
+    // Licences `oneseal serve` issues at B-LT (its default) and B-LTA (docs/ltv.md), judged by
+    // ours and by pyHanko (tests/tools/validate_ltv.py), now and, for B-LTA, ten years on.
+    let work = tempfile::tempdir().unwrap();
+    for level in ["B-LT", "B-LTA"] {
+        let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", level)]);
+        service.install_template("food-business-licence", "市场监督管理局");
+        let issuer = service.token("issuer", None, "窗口");
+        let issued = service.issue_example(&issuer, "food-business-licence");
+        assert_eq!(issued.status(), 201, "{:?}", issued.text());
+        let body: Value = issued.json().unwrap();
+        let licence = work.path().join(format!("{level}.pdf"));
+        std::fs::write(&licence, issued_pdf(&body)).unwrap();
+        let root = service
+            .data
+            .path()
+            .join("data/development-seal/root-ca.pem");
+        let (_, done) = python_tool(
+            "validate_ltv.py",
+            &[OsStr::new("--root"), root.as_os_str(), licence.as_os_str()],
+        );
+        let theirs: Value = serde_json::from_str(&done.stdout).unwrap();
+        assert_eq!(theirs["signatures"][0]["level"], level, "{theirs:#}");
+
+        let mut at = vec![];
+        let later = years_ahead(10);
+        if level == "B-LTA" {
+            at = vec!["--at", later.as_str()];
+        }
+        let mut args = vec!["verify", "--json", "--trust", root.to_str().unwrap()];
+        args.extend_from_slice(&at);
+        args.push(licence.to_str().unwrap());
+        let ours = oneseal_env(&args, &[]);
+        let report: Value =
+            serde_json::from_str(&ours.stdout).unwrap_or_else(|_| panic!("{}", ours.describe()));
+        assert_eq!(report["indication"], "TOTAL-PASSED", "{level}: {report:#}");
+        assert_eq!(signer(&report)["pades_level"], level, "{report:#}");
+    }
 }
 
 /// The signature timestamp token inside the first signature's `/Contents`.

@@ -372,7 +372,11 @@ impl Context {
             return match (new, &new_dictionary) {
                 (None, _) => Some((format!("object {number} deleted"), false)),
                 (Some(_), Some(dictionary)) if dictionary.name(b"FT") == Some(b"Sig") => {
-                    Some(("signature field created".into(), self.level >= 2))
+                    if is_document_timestamp_field(file, dictionary) {
+                        Some(("document timestamp field created".into(), true))
+                    } else {
+                        Some(("signature field created".into(), self.level >= 2))
+                    }
                 }
                 (Some(_), Some(dictionary)) if dictionary.name(b"Subtype") == Some(b"Form") => {
                     Some(("appearance stream added".into(), true))
@@ -405,7 +409,7 @@ impl Context {
             return Some(self.annotations_added(*page, old, new?, file));
         }
         if Some(number) == self.acroform {
-            return Some(self.form_change(&old_dictionary, &new_dictionary));
+            return Some(self.form_change(&old_dictionary, &new_dictionary, file));
         }
         if self.appearances.contains(&number) {
             return Some((
@@ -414,9 +418,11 @@ impl Context {
             ));
         }
         if Some(number) == self.fields_array {
+            let new = new?;
             return Some((
                 "form fields added".into(),
-                self.level >= 2 && extends(old, new?),
+                only_document_timestamps_added(old, new, file)
+                    || self.level >= 2 && extends(old, new),
             ));
         }
         Some(self.field_or_other(number, &old_dictionary, &new_dictionary))
@@ -450,15 +456,35 @@ impl Context {
         )
     }
 
-    fn form_change(&self, old: &Dictionary, new: &Dictionary) -> (String, bool) {
+    fn form_change(
+        &self,
+        old: &Dictionary,
+        new: &Dictionary,
+        file: &PdfFile<'_>,
+    ) -> (String, bool) {
         let changed = changed_keys(old, new);
-        let permitted = self.level >= 2
-            && changed.iter().all(|k| {
-                matches!(
-                    k.as_slice(),
-                    b"Fields" | b"SigFlags" | b"NeedAppearances" | b"DR" | b"DA"
+        let fields = |dictionary: &Dictionary| {
+            dictionary
+                .get(b"Fields")
+                .and_then(|f| file.resolve(f).ok())
+                .map_or(
+                    IndirectValue::Object(Object::Array(Vec::new())),
+                    IndirectValue::Object,
                 )
-            });
+        };
+        // Only document timestamp fields appended: permitted at every level.
+        let timestamps_only = changed
+            .iter()
+            .all(|k| matches!(k.as_slice(), b"Fields" | b"SigFlags"))
+            && only_document_timestamps_added(&fields(old), &fields(new), file);
+        let permitted = timestamps_only
+            || self.level >= 2
+                && changed.iter().all(|k| {
+                    matches!(
+                        k.as_slice(),
+                        b"Fields" | b"SigFlags" | b"NeedAppearances" | b"DR" | b"DA"
+                    )
+                });
         (
             format!("interactive form changed ({})", names(&changed)),
             permitted,
@@ -517,7 +543,15 @@ impl Context {
         }
         let added = new.get(old.len()..).unwrap_or_default();
         let only_signatures = added.iter().all(|a| is_signature_widget(file, a));
-        if only_signatures {
+        if added.iter().all(|a| {
+            file.resolve_dictionary(a, "annotation")
+                .is_ok_and(|widget| is_document_timestamp_field(file, &widget))
+        }) {
+            (
+                format!("document timestamp field added on page {page}"),
+                true,
+            )
+        } else if only_signatures {
             (
                 format!("signature field added on page {page}"),
                 self.level >= 2,
@@ -598,6 +632,47 @@ fn extends(old: &IndirectValue<'_>, new: &IndirectValue<'_>) -> bool {
     }
 }
 
+/// A field holding a document timestamp (ISO 32000-2 §12.8.5) whose widget draws nothing: with
+/// the DSS, what every DocMDP level permits (ISO 32000-2 §12.8.2.2.2, ETSI EN 319 142-1 §5.4).
+/// A merged field and widget, no kids, a zero-area `/Rect` (or none), `/V` a DocTimeStamp.
+fn is_document_timestamp_field(file: &PdfFile<'_>, field: &Dictionary) -> bool {
+    let invisible = match field.get(b"Rect").map(crate::pdf::rectangle) {
+        None => true,
+        Some(Some([x1, y1, x2, y2])) => x1 == x2 || y1 == y2,
+        Some(None) => false,
+    };
+    let value = field
+        .get(b"V")
+        .and_then(|v| file.resolve_dictionary(v, "the field's value").ok());
+    field.name(b"FT") == Some(b"Sig")
+        && field.get(b"Kids").is_none()
+        && invisible
+        && value.is_some_and(|v| v.name(b"Type") == Some(b"DocTimeStamp"))
+}
+
+/// Whether `new` is `old` with only document timestamp fields appended.
+fn only_document_timestamps_added(
+    old: &IndirectValue<'_>,
+    new: &IndirectValue<'_>,
+    file: &PdfFile<'_>,
+) -> bool {
+    let (IndirectValue::Object(Object::Array(old)), IndirectValue::Object(Object::Array(new))) =
+        (old, new)
+    else {
+        return false;
+    };
+    new.starts_with(old)
+        && new.len() > old.len()
+        && new
+            .get(old.len()..)
+            .unwrap_or_default()
+            .iter()
+            .all(|field| {
+                file.resolve_dictionary(field, "a field")
+                    .is_ok_and(|field| is_document_timestamp_field(file, &field))
+            })
+}
+
 fn is_signature_widget(file: &PdfFile<'_>, annotation: &Object) -> bool {
     let Ok(dictionary) = file.resolve_dictionary(annotation, "annotation") else {
         return false;
@@ -653,5 +728,66 @@ mod store_tests {
         let (pdf, store, _) = with_vri(b"Font");
         let file = PdfFile::open(&pdf, Limits::default()).unwrap();
         assert_eq!(store_objects(&file), vec![store]);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod document_timestamp_tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::pdf::Limits;
+    use crate::pdf::testing::one_page;
+    use crate::sign::{
+        DocMdpPermission, DocumentTimestampRequest, SignatureRequest, prepare_document_timestamp,
+        sign_pdf,
+    };
+    use crate::test_support::test_signer;
+
+    /// A P=1 certified page, then a document timestamp (its token a stand-in: only the change
+    /// is judged here).
+    fn certified_then_stamped() -> Vec<u8> {
+        let (signer, _) = test_signer();
+        let mut request = SignatureRequest::new(OffsetDateTime::UNIX_EPOCH);
+        request.certify = Some(DocMdpPermission::NoChanges);
+        let certified = sign_pdf(&one_page(), &signer, &request).unwrap();
+        prepare_document_timestamp(&certified, &DocumentTimestampRequest::default())
+            .unwrap()
+            .finish(&[0x30, 0x00])
+            .unwrap()
+    }
+
+    fn changes_after_certification(pdf: &[u8]) -> Vec<Modification> {
+        let policy = crate::verify::Policy::new(OffsetDateTime::UNIX_EPOCH);
+        let file = PdfFile::open(pdf, Limits::default()).unwrap();
+        let all = revisions(pdf, file, &policy).unwrap();
+        after(&all, 2, Some(1)).unwrap()
+    }
+
+    #[test]
+    fn an_invisible_document_timestamp_is_permitted_under_p1() {
+        let changes = changes_after_certification(&certified_then_stamped());
+        assert!(!changes.is_empty());
+        assert!(changes.iter().all(|m| m.permitted), "{changes:#?}");
+        assert!(
+            changes
+                .iter()
+                .any(|m| m.description.contains("document timestamp field")),
+            "{changes:#?}"
+        );
+    }
+
+    #[test]
+    fn a_document_timestamp_that_draws_on_the_page_is_not() {
+        // The same bytes with the widget given an area: it could paint over the licence.
+        let mut stamped = certified_then_stamped();
+        let at = stamped
+            .windows(15)
+            .rposition(|w| w == b"/Rect [0 0 0 0]")
+            .unwrap();
+        stamped[at..at + 15].copy_from_slice(b"/Rect [0 0 9 9]");
+        let changes = changes_after_certification(&stamped);
+        assert!(changes.iter().any(|m| !m.permitted), "{changes:#?}");
     }
 }
