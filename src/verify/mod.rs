@@ -197,8 +197,8 @@ pub fn verify(pdf: &[u8], anchors: &TrustAnchors, policy: &Policy) -> Result<Rep
     let found = signature::find_signatures(&revisions, policy.max_signatures)?;
     let store = ltv::read_store(&revisions);
     let crls = revocation::Crls::parse_with_document(&store.crls, &policy.crls);
-    let checked = check_signatures(pdf, &found, &revisions, (anchors, policy), (&store, &crls));
-    let (mut reports, proofs): (Vec<_>, Vec<_>) = checked;
+    let (mut reports, proofs) =
+        check_signatures(pdf, &found, &revisions, (anchors, policy), (&store, &crls));
     // Signatures of one revision share its change analysis.
     let mut analysed: std::collections::HashMap<(usize, Option<i64>), Vec<Modification>> =
         std::collections::HashMap::new();
