@@ -96,10 +96,13 @@ fn renewal_flow(database: Database) {
             "issued"
         };
         assert_eq!(verify(&service, &renewed)["registry"]["status"], status);
-        // The original still verifies; the renewed file's verdict on the seal after a document
-        // timestamp is src/verify's (pyHanko's is above: B-LTA).
-        let report = verify(&service, original);
-        assert_eq!(report["indication"], "TOTAL-PASSED", "{report:#}");
+        // Both verify at the service: the original at the level it was issued (B-LT), the
+        // renewed file at B-LTA (pyHanko's verdict is above).
+        for (version, level) in [(original, "B-LT"), (&renewed, "B-LTA")] {
+            let report = verify(&service, version);
+            assert_eq!(report["indication"], "TOTAL-PASSED", "{report:#}");
+            assert_eq!(report["signatures"][0]["pades_level"], level, "{report:#}");
+        }
         previous.push(renewed);
     }
 

@@ -84,6 +84,11 @@ fn extending_a_licence_twice_adds_two_document_timestamps_pyhanko_calls_it_b_lta
     assert_eq!(report["document_timestamps"], 2, "{report:#}");
     assert_eq!(report["signatures"][0]["level"], "B-LTA", "{report:#}");
     assert!(qpdf_accepts(&twice));
+    for at in [None, Some(common::ltv::ten_years_on())] {
+        let (code, ours) = common::ltv::our_verdict(&twice, &root, at.as_deref());
+        assert_eq!(code, Some(0), "{at:?}: {ours:#}");
+        assert_eq!(ours["signatures"][0]["pades_level"], "B-LTA", "{ours:#}");
+    }
     // Both document timestamps came from the service's TSA, which recorded them.
     assert_eq!(service.sql("SELECT COUNT(*) FROM timestamps").trim(), "3");
 }

@@ -21,7 +21,7 @@ use common::{require_tool, run};
 use serde_json::Value;
 
 use common::ltv::{
-    TEMPLATE, development_trust, issue, openssl_verifies, pyhanko_ltv, ten_years_on,
+    TEMPLATE, development_trust, issue, openssl_verifies, our_verdict, pyhanko_ltv, ten_years_on,
 };
 
 #[test]
@@ -46,6 +46,9 @@ fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
     assert_eq!(signature["modification_level"], "LTA_UPDATES", "{report:#}");
     assert_eq!(signature["level"], "B-LT", "{report:#}");
     assert_eq!(report["document_timestamps"], 0, "{report:#}");
+    let (code, ours) = our_verdict(&licence, &root, None);
+    assert_eq!(code, Some(0), "{ours:#}");
+    assert_eq!(ours["signatures"][0]["pades_level"], "B-LT", "{ours:#}");
 
     let value = work.path().join("value-1.bin");
     let token = work.path().join("token-1.der");
@@ -88,6 +91,18 @@ fn a_service_asked_for_b_lta_adds_a_document_timestamp_that_outlasts_the_seal_ce
     assert_eq!(signature["level"], "B-LTA", "{report:#}");
     assert_eq!(signature["modification_level"], "LTA_UPDATES", "{report:#}");
     assert_eq!(signature["future"]["indication"], true, "{report:#}");
+
+    // Our verifier, offline, now and ten years on: the seal certificate (one year) has expired
+    // by then, and the timestamps prove the seal was applied while it was valid.
+    for at in [None, Some(future.as_str())] {
+        let (code, report) = our_verdict(&licence, &root, at);
+        assert_eq!(code, Some(0), "{at:?}: {report:#}");
+        assert_eq!(report["indication"], "TOTAL-PASSED", "{at:?}: {report:#}");
+        assert_eq!(
+            report["signatures"][0]["pades_level"], "B-LTA",
+            "{report:#}"
+        );
+    }
 }
 
 #[test]
@@ -101,6 +116,13 @@ fn a_service_asked_for_b_b_issues_without_a_timestamp() {
     assert_eq!(report["signatures"][0]["level"], "B-B", "{report:#}");
     assert_eq!(report["signatures"][0]["timestamp"], Value::Null);
     assert_eq!(service.sql("SELECT COUNT(*) FROM timestamps").trim(), "0");
+
+    // Ten years on, nothing proves when it was sealed: its certificate expired long before.
+    let (_, report) = our_verdict(&licence, &root, None);
+    assert_eq!(report["signatures"][0]["pades_level"], "B-B", "{report:#}");
+    let (code, report) = our_verdict(&licence, &root, Some(&ten_years_on()));
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(report["indication"], "INDETERMINATE", "{report:#}");
 }
 
 /// A TSA that accepts connections and never answers.

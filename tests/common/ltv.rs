@@ -75,3 +75,21 @@ pub fn ten_years_on() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap()
 }
+
+/// `oneseal verify FILE --trust ROOT [--at TIME] --json`: the exit code and the report.
+pub fn our_verdict(pdf: &Path, root: &Path, at: Option<&str>) -> (Option<i32>, Value) {
+    let mut args = vec![
+        OsStr::new("verify"),
+        pdf.as_os_str(),
+        OsStr::new("--trust"),
+        root.as_os_str(),
+        OsStr::new("--json"),
+    ];
+    if let Some(at) = at {
+        args.extend([OsStr::new("--at"), OsStr::new(at)]);
+    }
+    let done = super::oneseal(&args);
+    let report =
+        serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()));
+    (done.code, report)
+}
