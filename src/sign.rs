@@ -357,19 +357,7 @@ pub fn algorithm_oid(algorithm: SignatureAlgorithm) -> const_oid::ObjectIdentifi
 
 /// The signature dictionary (ISO 32000-2 §12.8.1, Table 255; ETSI EN 319 142-1 §5.1).
 fn signature_dictionary(request: &SignatureRequest, name: &str, contents_len: usize) -> Dictionary {
-    let mut dictionary = Dictionary::new();
-    dictionary.set(b"Type", Object::name(b"Sig"));
-    dictionary.set(b"Filter", Object::name(b"Adobe.PPKLite"));
-    dictionary.set(b"SubFilter", Object::name(b"ETSI.CAdES.detached"));
-    // Fixed-width text, overwritten with the real offsets once they are known.
-    dictionary.set(
-        b"ByteRange",
-        Object::Real(crate::pdf::Real::from_source(BYTE_RANGE_PLACEHOLDER.into())),
-    );
-    dictionary.set(
-        b"Contents",
-        Object::String(vec![0; contents_len], StringForm::Hexadecimal),
-    );
+    let mut dictionary = placeholder_dictionary(b"Sig", b"ETSI.CAdES.detached", contents_len);
     dictionary.set(
         b"M",
         Object::String(
@@ -405,6 +393,29 @@ fn signature_dictionary(request: &SignatureRequest, name: &str, contents_len: us
             vec![Object::Dictionary(docmdp_reference(level))],
         );
     }
+    dictionary
+}
+
+/// `/Type`, `/Filter /Adobe.PPKLite`, `/SubFilter`, and the `/ByteRange` and `/Contents`
+/// placeholders (ISO 32000-2 §12.8.1): the ByteRange as fixed-width text, overwritten with the
+/// real offsets once they are known; `/Contents` zeros of `contents_len` bytes.
+pub(crate) fn placeholder_dictionary(
+    kind: &[u8],
+    sub_filter: &[u8],
+    contents_len: usize,
+) -> Dictionary {
+    let mut dictionary = Dictionary::new();
+    dictionary.set(b"Type", Object::name(kind));
+    dictionary.set(b"Filter", Object::name(b"Adobe.PPKLite"));
+    dictionary.set(b"SubFilter", Object::name(sub_filter));
+    dictionary.set(
+        b"ByteRange",
+        Object::Real(crate::pdf::Real::from_source(BYTE_RANGE_PLACEHOLDER.into())),
+    );
+    dictionary.set(
+        b"Contents",
+        Object::String(vec![0; contents_len], StringForm::Hexadecimal),
+    );
     dictionary
 }
 
@@ -532,7 +543,7 @@ mod tests {
     use crate::pdf::{IndirectValue, Limits};
     use crate::seal::KeyFileSigner;
 
-    fn test_signer() -> KeyFileSigner {
+    pub(super) fn test_signer() -> KeyFileSigner {
         crate::test_support::test_signer().0
     }
 
@@ -800,15 +811,11 @@ mod placement_tests {
 mod timestamp_tests {
     use der::Encode;
 
-    use super::tests::{last_signature, request};
+    use super::tests::{last_signature, request, test_signer};
     use super::*;
     use crate::pdf::testing::one_page;
     use crate::pdf::{IndirectValue, Limits};
     use crate::seal::KeyFileSigner;
-
-    fn test_signer() -> KeyFileSigner {
-        crate::test_support::test_signer().0
-    }
 
     /// Any DER ContentInfo stands in for a TimeStampToken here; tests/ltv_issuance.rs uses
     /// real tokens checked by openssl and pyHanko.

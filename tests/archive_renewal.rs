@@ -38,17 +38,7 @@ fn renewal_flow(database: Database) {
     let issuer = service.token("issuer", Some(DEPARTMENT), "窗口");
     let admin = service.token("admin", None, "管理员");
     let auditor = service.token("auditor", None, "审计");
-    let originals: Vec<(String, Vec<u8>)> = (0..2)
-        .map(|_| {
-            let issued = service.issue_example(&issuer, TEMPLATE);
-            assert_eq!(issued.status(), 201);
-            let body: Value = issued.json().unwrap();
-            (
-                body["serial"].as_str().unwrap().to_string(),
-                issued_pdf(&body),
-            )
-        })
-        .collect();
+    let originals: Vec<(String, Vec<u8>)> = (0..2).map(|_| issue_one(&service, &issuer)).collect();
     let revoked = &originals[1].0;
     let revocation = service.post_json(
         &format!("/api/v1/certificates/{revoked}/revoke"),
@@ -160,6 +150,17 @@ fn renewal_flow(database: Database) {
         .filter(|e| e["action"] == "archive.renewal")
         .count();
     assert_eq!(runs, 3, "{trail:#}");
+}
+
+/// One licence issued with the template's example: its serial and PDF.
+fn issue_one(service: &Service, issuer: &str) -> (String, Vec<u8>) {
+    let issued = service.issue_example(issuer, TEMPLATE);
+    assert_eq!(issued.status(), 201);
+    let body: Value = issued.json().unwrap();
+    (
+        body["serial"].as_str().unwrap().to_string(),
+        issued_pdf(&body),
+    )
 }
 
 /// `POST /api/v1/archive/renewals` as `token` with `body`: 200, the summary.
@@ -340,17 +341,7 @@ fn a_run_without_a_timestamp_stops_and_changes_nothing() {
     service.install_template(TEMPLATE, DEPARTMENT);
     let issuer = service.token("issuer", Some(DEPARTMENT), "窗口");
     let admin = service.token("admin", None, "管理员");
-    let licences: Vec<(String, Vec<u8>)> = (0..2)
-        .map(|_| {
-            let issued = service.issue_example(&issuer, TEMPLATE);
-            assert_eq!(issued.status(), 201);
-            let body: Value = issued.json().unwrap();
-            (
-                body["serial"].as_str().unwrap().to_string(),
-                issued_pdf(&body),
-            )
-        })
-        .collect();
+    let licences: Vec<(String, Vec<u8>)> = (0..2).map(|_| issue_one(&service, &issuer)).collect();
     for _ in 0..2 {
         let summary = renew(&service, &admin, &json!({ "older_than_days": 0 }));
         assert_eq!(summary["selected"], 1, "{summary:#}");

@@ -24,13 +24,20 @@ use common::ltv::{
     TEMPLATE, development_trust, issue, openssl_verifies, our_verdict, pyhanko_ltv, ten_years_on,
 };
 
-#[test]
-fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
-    let service = Service::start(Database::Sqlite);
+/// A service started with `env`, and one licence it issued: (service, work dir, licence, root).
+fn licence_from(env: &[(&str, &str)]) -> (Service, tempfile::TempDir, PathBuf, PathBuf) {
+    let service = Service::start_with(Database::Sqlite, env);
     service.install_template(TEMPLATE, "市场监督管理局");
     let work = tempfile::tempdir().unwrap();
     let licence = issue(&service, work.path(), "licence.pdf");
-    let (root, tsa) = development_trust(&service);
+    let (root, _) = development_trust(&service);
+    (service, work, licence, root)
+}
+
+#[test]
+fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
+    let (service, work, licence, root) = licence_from(&[]);
+    let (_, tsa) = development_trust(&service);
 
     let report = pyhanko_ltv(
         &licence,
@@ -74,11 +81,7 @@ fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
 
 #[test]
 fn a_service_asked_for_b_lta_adds_a_document_timestamp_that_outlasts_the_seal_certificate() {
-    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", "B-LTA")]);
-    service.install_template(TEMPLATE, "市场监督管理局");
-    let work = tempfile::tempdir().unwrap();
-    let licence = issue(&service, work.path(), "licence.pdf");
-    let (root, _) = development_trust(&service);
+    let (_service, _work, licence, root) = licence_from(&[("ONESEAL_TIMESTAMP_LEVEL", "B-LTA")]);
     let future = ten_years_on();
 
     let report = pyhanko_ltv(
@@ -107,11 +110,7 @@ fn a_service_asked_for_b_lta_adds_a_document_timestamp_that_outlasts_the_seal_ce
 
 #[test]
 fn a_service_asked_for_b_b_issues_without_a_timestamp() {
-    let service = Service::start_with(Database::Sqlite, &[("ONESEAL_TIMESTAMP_LEVEL", "B-B")]);
-    service.install_template(TEMPLATE, "市场监督管理局");
-    let work = tempfile::tempdir().unwrap();
-    let licence = issue(&service, work.path(), "licence.pdf");
-    let (root, _) = development_trust(&service);
+    let (service, _work, licence, root) = licence_from(&[("ONESEAL_TIMESTAMP_LEVEL", "B-B")]);
     let report = pyhanko_ltv(&licence, &root, &[]);
     assert_eq!(report["signatures"][0]["level"], "B-B", "{report:#}");
     assert_eq!(report["signatures"][0]["timestamp"], Value::Null);

@@ -245,12 +245,7 @@ impl Bureau {
         let carried = self
             .compute(move || carried_certificates(&input, crate::pdf::Limits::default()))
             .await?
-            .map_err(|e| {
-                ServiceError::invalid(
-                    "ltv.unreadable",
-                    format!("the file cannot be extended: {e}"),
-                )
-            })?;
+            .map_err(unextendable)?;
         let seal_chain = self.current_seal().signer.certificate_chain().to_vec();
         let mut data = self.validation_data(&seal_chain, None).await?;
         for certificate in carried {
@@ -262,12 +257,7 @@ impl Bureau {
         let with_dss = self
             .compute(move || add_validation_data(&input, &data, crate::pdf::Limits::default()))
             .await?
-            .map_err(|e| {
-                ServiceError::invalid(
-                    "ltv.unreadable",
-                    format!("the file cannot be extended: {e}"),
-                )
-            })?;
+            .map_err(unextendable)?;
         self.document_timestamp(with_dss).await
     }
 
@@ -304,4 +294,12 @@ impl Bureau {
             "the TSA's token keeps outgrowing the room kept for it".into(),
         ))
     }
+}
+
+/// A file `extend` cannot read or append to.
+fn unextendable(error: SignError) -> ServiceError {
+    ServiceError::invalid(
+        "ltv.unreadable",
+        format!("the file cannot be extended: {error}"),
+    )
 }

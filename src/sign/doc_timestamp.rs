@@ -2,10 +2,10 @@
 //! whose `/Contents` is an RFC 3161 TimeStampToken over the document's ByteRange, SubFilter
 //! ETSI.RFC3161. Appended over a document with its DSS, it makes a signature PAdES B-LTA.
 
-use crate::pdf::{Dictionary, IncrementalUpdate, Limits, Object, PdfFile, StringForm};
+use crate::pdf::{Dictionary, IncrementalUpdate, Limits, PdfFile};
 
 use super::{
-    BYTE_RANGE_PLACEHOLDER, ContentsGap, FormState, SignError, SignatureRequest, document_id,
+    ContentsGap, FormState, SignError, SignatureRequest, document_id, placeholder_dictionary,
 };
 
 /// Room kept in `/Contents` for the token when the caller does not say: a token carrying a
@@ -89,17 +89,5 @@ pub fn prepare_document_timestamp(
 
 /// `/Type /DocTimeStamp` with SubFilter ETSI.RFC3161 (ISO 32000-2 §12.8.5, Table 255).
 fn timestamp_dictionary(reserve: usize) -> Dictionary {
-    let mut dictionary = Dictionary::new();
-    dictionary.set(b"Type", Object::name(b"DocTimeStamp"));
-    dictionary.set(b"Filter", Object::name(b"Adobe.PPKLite"));
-    dictionary.set(b"SubFilter", Object::name(b"ETSI.RFC3161"));
-    dictionary.set(
-        b"ByteRange",
-        Object::Real(crate::pdf::Real::from_source(BYTE_RANGE_PLACEHOLDER.into())),
-    );
-    dictionary.set(
-        b"Contents",
-        Object::String(vec![0; reserve], StringForm::Hexadecimal),
-    );
-    dictionary
+    placeholder_dictionary(b"DocTimeStamp", b"ETSI.RFC3161", reserve)
 }
