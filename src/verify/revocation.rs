@@ -15,7 +15,7 @@
 //!   made the signature: TOTAL-FAILED / REVOKED. For any other reason (or none):
 //!   INDETERMINATE / REVOKED_NO_POE, as ETSI EN 319 102-1 Table 5 words it.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use time::OffsetDateTime;
 
@@ -30,6 +30,9 @@ pub(crate) struct Crls {
     /// among the DSS's CRLs.
     from_document: Vec<usize>,
     unreadable: Vec<String>,
+    /// (list index, issuer certificate) pairs whose signature already verified: each CRL's
+    /// ECDSA or RSA check runs once per verification, however many paths ask.
+    verified: RefCell<Vec<(usize, Vec<u8>)>>,
 }
 
 /// A revocation's effect on one signature: its indication, sub-indication and why.
@@ -56,6 +59,10 @@ impl Crls {
             }
         }
         for (index, der) in given.iter().enumerate() {
+            // The same CRL kept in the DSS and given by the caller is one CRL.
+            if document.contains(der) {
+                continue;
+            }
             match RevocationList::from_der(der) {
                 Ok(list) => lists.push((list, Cell::new(false))),
                 Err(error) => unreadable.push(format!("CRL {} was ignored: {error}", index + 1)),
@@ -65,16 +72,33 @@ impl Crls {
             lists,
             from_document,
             unreadable,
+            verified: RefCell::new(Vec::new()),
         }
+    }
+
+    /// `lists[index]`'s signature checked against `issuer_der`, remembered when it holds.
+    fn signed_by(&self, index: usize, issuer_der: &[u8]) -> Result<(), CrlError> {
+        let known = |(i, issuer): &(usize, Vec<u8>)| *i == index && issuer == issuer_der;
+        if self.verified.borrow().iter().any(known) {
+            return Ok(());
+        }
+        let list = self.lists.get(index).map(|(list, _)| list);
+        let checked = list.map_or(Ok(()), |list| list.check_signature(issuer_der));
+        if checked.is_ok() {
+            self.verified
+                .borrow_mut()
+                .push((index, issuer_der.to_vec()));
+        }
+        checked
     }
 
     /// The DSS indices of the document's CRLs that the key of `issuer_der` signed: the
     /// revocation data B-LT asks for each certificate it issued (ETSI EN 319 142-1 §6.3).
     pub(crate) fn document_crls_from(&self, issuer_der: &[u8]) -> Vec<usize> {
-        self.lists
+        self.from_document
             .iter()
-            .zip(&self.from_document)
-            .filter(|((list, _), _)| list.check_signature(issuer_der).is_ok())
+            .enumerate()
+            .filter(|(position, _)| self.signed_by(*position, issuer_der).is_ok())
             .map(|(_, index)| *index)
             .collect()
     }
@@ -111,8 +135,8 @@ impl Crls {
             return Ok(());
         };
         let mut trusted: Vec<&RevocationList> = Vec::new();
-        for (list, used) in &self.lists {
-            match list.check_signature(issuer_der) {
+        for (position, (list, used)) in self.lists.iter().enumerate() {
+            match self.signed_by(position, issuer_der) {
                 Ok(()) => {
                     used.set(true);
                     trusted.push(list);
