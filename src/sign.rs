@@ -551,19 +551,18 @@ mod tests {
         SignatureRequest::new(OffsetDateTime::from_unix_timestamp(1_764_000_000).unwrap())
     }
 
-    /// The last signature dictionary's ByteRange and the decoded CMS.
-    pub(super) fn last_signature(signed: &[u8]) -> ([usize; 4], SignedData) {
+    /// The newest dictionary of `/Type kind` in `signed`, and its ByteRange.
+    pub(super) fn last_of_type(signed: &[u8], kind: &[u8]) -> ([usize; 4], Dictionary) {
         let file = PdfFile::open(signed, Limits::default()).unwrap();
-        let size = file.size();
-        let dictionary = (1..size)
+        let dictionary = (1..file.size())
             .rev()
             .find_map(|n| match file.object(ObjectId::new(n, 0)).ok()? {
-                IndirectValue::Object(Object::Dictionary(d)) if d.name(b"Type") == Some(b"Sig") => {
+                IndirectValue::Object(Object::Dictionary(d)) if d.name(b"Type") == Some(kind) => {
                     Some(d)
                 }
                 _ => None,
             })
-            .expect("a signature dictionary");
+            .expect("a dictionary of that type");
         let range: Vec<usize> = dictionary
             .get(b"ByteRange")
             .unwrap()
@@ -572,13 +571,16 @@ mod tests {
             .iter()
             .map(|n| n.as_integer().unwrap() as usize)
             .collect();
+        (range.try_into().unwrap(), dictionary)
+    }
+
+    /// The last signature dictionary's ByteRange and the decoded CMS.
+    pub(super) fn last_signature(signed: &[u8]) -> ([usize; 4], SignedData) {
+        let (range, dictionary) = last_of_type(signed, b"Sig");
         let Some(Object::String(contents, _)) = dictionary.get(b"Contents") else {
             panic!("no /Contents")
         };
-        (
-            range.try_into().unwrap(),
-            cms::parse_signed_data(contents).unwrap(),
-        )
+        (range, cms::parse_signed_data(contents).unwrap())
     }
 
     #[test]
@@ -811,10 +813,10 @@ mod placement_tests {
 mod timestamp_tests {
     use der::Encode;
 
-    use super::tests::{last_signature, request, test_signer};
+    use super::tests::{last_of_type, last_signature, request, test_signer};
     use super::*;
+    use crate::pdf::Limits;
     use crate::pdf::testing::one_page;
-    use crate::pdf::{IndirectValue, Limits};
     use crate::seal::KeyFileSigner;
 
     /// Any DER ContentInfo stands in for a TimeStampToken here; tests/ltv_issuance.rs uses
@@ -876,27 +878,8 @@ mod timestamp_tests {
         let token = stand_in_token(&signer);
         let stamped = prepared.finish(&token).unwrap();
         assert!(stamped.starts_with(&certified));
-        let file = PdfFile::open(&stamped, Limits::default()).unwrap();
-        let dictionary = (1..file.size())
-            .rev()
-            .find_map(|n| match file.object(ObjectId::new(n, 0)).ok()? {
-                IndirectValue::Object(Object::Dictionary(d))
-                    if d.name(b"Type") == Some(b"DocTimeStamp") =>
-                {
-                    Some(d)
-                }
-                _ => None,
-            })
-            .expect("a document timestamp dictionary");
+        let (range, dictionary) = last_of_type(&stamped, b"DocTimeStamp");
         assert_eq!(dictionary.name(b"SubFilter"), Some(&b"ETSI.RFC3161"[..]));
-        let range: Vec<usize> = dictionary
-            .get(b"ByteRange")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_integer().unwrap() as usize)
-            .collect();
         assert_eq!(range[2] + range[3], stamped.len());
         let mut covered = stamped[..range[1]].to_vec();
         covered.extend_from_slice(&stamped[range[2]..]);

@@ -131,22 +131,7 @@ fn a_licence_certified_with_no_changes_allowed_takes_a_dss_and_stays_valid() {
     let keys = keygen(&["--crl-base-url", "http://127.0.0.1:9"]);
     let work = tempfile::tempdir().unwrap();
     let licence = work.path().join("licence.pdf");
-    let template = common::repo_root().join("templates/food-business-licence");
-    let issued = oneseal_env(
-        [
-            OsStr::new("issue"),
-            OsStr::new("--template"),
-            template.as_os_str(),
-            OsStr::new("--data"),
-            template.join("example.json").as_os_str(),
-            OsStr::new("--keys"),
-            keys.dir.as_os_str(),
-            OsStr::new("--out"),
-            licence.as_os_str(),
-        ],
-        &[],
-    );
-    assert!(issued.ok(), "{}", issued.describe());
+    common::ltv::issue_with_cli(&keys.dir, &licence, &[]);
     let data = chain_and_crl(&keys, &["crl"]);
     let with_dss =
         add_validation_data(&std::fs::read(&licence).unwrap(), &data, Limits::default()).unwrap();

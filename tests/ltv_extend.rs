@@ -218,26 +218,21 @@ fn issue_with_a_tsa_timestamps_the_seal() {
     let (tsa_root, _) = development_trust(&service);
     let keys = keygen(&[]);
     let work = tempfile::tempdir().unwrap();
-    let template = common::service::shipped_template(TEMPLATE);
     let licence = work.path().join("licence.pdf");
-    let issued = oneseal([
-        OsStr::new("issue"),
-        OsStr::new("--template"),
-        template.as_os_str(),
-        OsStr::new("--data"),
-        template.join("example.json").as_os_str(),
-        OsStr::new("--keys"),
-        keys.dir.as_os_str(),
-        OsStr::new("--out"),
-        licence.as_os_str(),
-        OsStr::new("--data-dir"),
-        work.path().join("trail").as_os_str(),
-        OsStr::new("--tsa"),
-        OsStr::new(&format!("{}/tsa", service.url)),
-        OsStr::new("--tsa-trust"),
-        tsa_root.as_os_str(),
-    ]);
-    assert!(issued.ok(), "{}", issued.describe());
+    let trail = work.path().join("trail");
+    let tsa = format!("{}/tsa", service.url);
+    common::ltv::issue_with_cli(
+        &keys.dir,
+        &licence,
+        &[
+            OsStr::new("--data-dir"),
+            trail.as_os_str(),
+            OsStr::new("--tsa"),
+            OsStr::new(&tsa),
+            OsStr::new("--tsa-trust"),
+            tsa_root.as_os_str(),
+        ],
+    );
     let report = pyhanko_ltv(
         &licence,
         &keys.root,

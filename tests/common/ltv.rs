@@ -93,3 +93,24 @@ pub fn our_verdict(pdf: &Path, root: &Path, at: Option<&str>) -> (Option<i32>, V
         serde_json::from_str(&done.stdout).unwrap_or_else(|_| panic!("{}", done.describe()));
     (done.code, report)
 }
+
+/// `oneseal issue` of the shipped template's example with the seal in `keys`, written to
+/// `out`, with `extra` arguments; the run is checked to succeed.
+pub fn issue_with_cli(keys: &Path, out: &Path, extra: &[&OsStr]) {
+    let template = super::service::shipped_template(TEMPLATE);
+    let data = template.join("example.json");
+    let mut args = vec![
+        OsStr::new("issue"),
+        OsStr::new("--template"),
+        template.as_os_str(),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--keys"),
+        keys.as_os_str(),
+        OsStr::new("--out"),
+        out.as_os_str(),
+    ];
+    args.extend_from_slice(extra);
+    let issued = super::oneseal(&args);
+    assert!(issued.ok(), "{}", issued.describe());
+}
