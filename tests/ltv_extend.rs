@@ -213,6 +213,66 @@ fn sign_with_a_tsa_makes_a_b_t_signature_that_extends_to_b_lta() {
 }
 
 #[test]
+fn extend_fetches_the_crl_a_certificate_names() {
+    let service = Service::start(Database::Sqlite);
+    let (tsa_root, _) = development_trust(&service);
+    // The seal certificate names its root's CRL at a server of the test's own.
+    let crl_server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let crl_origin = format!("http://{}", crl_server.local_addr().unwrap());
+    let keys = keygen(&["--crl-base-url", &crl_origin]);
+    let made = oneseal([
+        OsStr::new("ca"),
+        OsStr::new("crl"),
+        OsStr::new("--ca"),
+        keys.dir.as_os_str(),
+    ]);
+    assert!(made.ok(), "{}", made.describe());
+    serve_once(
+        crl_server,
+        std::fs::read(keys.dir.join("root-ca.crl")).unwrap(),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let signed = work.path().join("signed.pdf");
+    let made = sign(&fixture("gs-pdfwrite.pdf"), &signed, &keys.dir, &[]);
+    assert!(made.ok(), "{}", made.describe());
+    // Offline and hard-fail, pyHanko cannot check the seal without that CRL.
+    let roots = [OsStr::new("--root"), tsa_root.as_os_str()];
+    let before = pyhanko_ltv(&signed, &keys.root, &roots);
+    assert_eq!(before["signatures"][0]["bottom_line"], false, "{before:#}");
+
+    let extended = work.path().join("extended.pdf");
+    let done = extend(
+        &signed,
+        &extended,
+        &format!("{}/tsa", service.url),
+        &tsa_root,
+    );
+    assert!(done.ok(), "{}", done.describe());
+    assert!(done.stdout.contains("1 CRL(s)"), "{}", done.stdout);
+    let after = pyhanko_ltv(&extended, &keys.root, &roots);
+    assert_eq!(after["signatures"][0]["bottom_line"], true, "{after:#}");
+    assert_eq!(after["signatures"][0]["dss"], true, "{after:#}");
+    assert_eq!(after["document_timestamps"], 1, "{after:#}");
+}
+
+/// Answers the first GET on `listener` with `body` as a CRL.
+fn serve_once(listener: std::net::TcpListener, body: Vec<u8>) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        if let Some(Ok(mut stream)) = listener.incoming().next() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+}
+
+#[test]
 fn issue_with_a_tsa_timestamps_the_seal() {
     let service = Service::start(Database::Sqlite);
     let (tsa_root, _) = development_trust(&service);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use oneseal::pdf::Limits;
-use oneseal::pki::{MAX_CRL_BYTES, RevocationList};
+use oneseal::pki::{MAX_CRL_BYTES, RevocationList, crl_distribution_urls};
 use oneseal::service::timestamping::{TsaClient, TsaSettings};
 use oneseal::sign::{
     DEFAULT_TOKEN_RESERVE, DocumentTimestampRequest, SignError, ValidationData,
@@ -19,6 +19,9 @@ use oneseal::verify::tsp_client::CheckedToken;
 
 /// Room kept in a signature for an outside TSA's token (an RSA chain of three stays under 8 KiB).
 pub const TOKEN_RESERVE: usize = 12 * 1024;
+
+/// Most CRLs `ltv extend` fetches for one file.
+const MAX_FETCHED_CRLS: usize = 16;
 
 /// The TSA a command asks for timestamps.
 #[derive(clap::Args, Clone, Debug, Default)]
@@ -100,10 +103,18 @@ impl Timestamper {
             .block_on(self.client.stamp(digest, time::OffsetDateTime::now_utc()))?)
     }
 
-    /// Fetches the CRLs the certificates name (CRL distribution points, http and https only),
-    /// each at most `MAX_CRL_BYTES`; one that cannot be had is reported and skipped.
+    /// Fetches the CRLs the certificates name (CRL distribution points, http and https only):
+    /// at most `MAX_FETCHED_CRLS` of them, each at most `MAX_CRL_BYTES` within 10 s, since the
+    /// file and so the URLs come from outside; one that cannot be had is reported and skipped.
     fn fetch_crls(&self, certificates: &[Vec<u8>]) -> Vec<Vec<u8>> {
-        let urls = distribution_points(certificates);
+        let mut urls = crl_distribution_urls(certificates);
+        if urls.len() > MAX_FETCHED_CRLS {
+            eprintln!(
+                "oneseal: the file names {} CRLs; only the first {MAX_FETCHED_CRLS} are fetched",
+                urls.len()
+            );
+            urls.truncate(MAX_FETCHED_CRLS);
+        }
         let client = match reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .redirect(reqwest::redirect::Policy::none())
@@ -138,37 +149,6 @@ async fn fetch(client: &reqwest::Client, url: &str) -> anyhow::Result<Vec<u8>> {
     }
     RevocationList::parse_all(&body).map_err(|e| anyhow::anyhow!("not a CRL: {e}"))?;
     Ok(body)
-}
-
-/// Every http(s) CRL distribution point URI the certificates name, once each.
-fn distribution_points(certificates: &[Vec<u8>]) -> Vec<String> {
-    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
-    let mut urls: Vec<String> = Vec::new();
-    for der in certificates {
-        let Ok((_, certificate)) = x509_parser::parse_x509_certificate(der) else {
-            continue;
-        };
-        for extension in certificate.extensions() {
-            let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension()
-            else {
-                continue;
-            };
-            for point in points.iter() {
-                let Some(DistributionPointName::FullName(names)) = &point.distribution_point else {
-                    continue;
-                };
-                for name in names {
-                    if let GeneralName::URI(uri) = name
-                        && (uri.starts_with("http://") || uri.starts_with("https://"))
-                        && !urls.iter().any(|known| known == uri)
-                    {
-                        urls.push((*uri).to_string());
-                    }
-                }
-            }
-        }
-    }
-    urls
 }
 
 /// Arguments of `oneseal ltv extend`.

@@ -734,6 +734,39 @@ fn verification_algorithm(
     })
 }
 
+/// Every http(s) URI the certificates name as a CRL distribution point (RFC 5280 §4.2.1.13),
+/// once each, in the order met; certificates that do not parse are skipped.
+pub fn crl_distribution_urls(certificates: &[Vec<u8>]) -> Vec<String> {
+    use x509_parser::extensions::{DistributionPointName, GeneralName};
+    let mut urls: Vec<String> = Vec::new();
+    for der in certificates {
+        let Ok((_, certificate)) = X509Certificate::from_der(der) else {
+            continue;
+        };
+        for extension in certificate.extensions() {
+            let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension()
+            else {
+                continue;
+            };
+            let names = points
+                .iter()
+                .filter_map(|point| match &point.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => Some(names),
+                    _ => None,
+                });
+            for name in names.flatten() {
+                if let GeneralName::URI(uri) = name
+                    && (uri.starts_with("http://") || uri.starts_with("https://"))
+                    && !urls.iter().any(|known| known == uri)
+                {
+                    urls.push((*uri).to_string());
+                }
+            }
+        }
+    }
+    urls
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(

@@ -9,7 +9,7 @@ mod profile;
 pub use credit_code::CreditCode;
 pub use crl::{
     CertificateSerial, CrlContents, CrlError, CrlNumber, MAX_CRL_BYTES, MAX_CRL_ENTRIES,
-    RevocationList, RevocationReason, RevokedCertificateEntry, issue_crl,
+    RevocationList, RevocationReason, RevokedCertificateEntry, crl_distribution_urls, issue_crl,
 };
 pub use profile::{
     EndEntityProfile, ROOT_NAME_SUFFIX, SealSubject, Serial, Validity, crl_url,

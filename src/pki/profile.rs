@@ -472,19 +472,20 @@ mod tests {
         assert_eq!(extended.value.other[0].to_id_string(), "1.3.6.1.5.5.7.3.36");
         let basic = certificate.basic_constraints().unwrap().unwrap();
         assert!(basic.critical && !basic.value.ca);
-        let mut crl_urls = Vec::new();
         for extension in certificate.extensions() {
             assert!(!matches!(
                 extension.parsed_extension(),
                 ParsedExtension::AuthorityInfoAccess(_)
             ));
-            if let ParsedExtension::CRLDistributionPoints(points) = extension.parsed_extension() {
+            if let ParsedExtension::CRLDistributionPoints(_) = extension.parsed_extension() {
                 assert!(!extension.critical);
-                crl_urls.push(format!("{:?}", points.points));
             }
         }
-        assert_eq!(crl_urls.len(), 1);
-        assert!(crl_urls[0].contains("http://seal.example.gov.cn/crl/root.crl"));
+        assert_eq!(
+            crate::pki::crl_distribution_urls(&[der.clone(), der.clone()]),
+            ["http://seal.example.gov.cn/crl/root.crl"]
+        );
+        assert!(crate::pki::crl_distribution_urls(&[vec![0x30, 0x00]]).is_empty());
         let subject = certificate.subject().to_string();
         assert!(subject.contains("91350100M000100Y43"), "{subject}");
         assert!(subject.contains("测试专用章"), "{subject}");
