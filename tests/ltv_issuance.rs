@@ -53,9 +53,15 @@ fn a_licence_is_b_lt_its_timestamp_verified_by_openssl_and_pyhanko_offline() {
     assert_eq!(signature["modification_level"], "LTA_UPDATES", "{report:#}");
     assert_eq!(signature["level"], "B-LT", "{report:#}");
     assert_eq!(report["document_timestamps"], 0, "{report:#}");
-    let (code, ours) = our_verdict(&licence, &root, None);
-    assert_eq!(code, Some(0), "{ours:#}");
-    assert_eq!(ours["signatures"][0]["pades_level"], "B-LT", "{ours:#}");
+    // pyHanko's AdES validation found the signature timestamp too.
+    assert_eq!(signature["lta"]["signature_timestamp"], true, "{report:#}");
+    // Our verifier: B-LT now, and still passing ten years on, while the timestamp's TSA
+    // certificate (twelve years) is valid (ETSI EN 319 102-1 past signature validation).
+    for at in [None, Some(ten_years_on())] {
+        let (code, ours) = our_verdict(&licence, &root, at.as_deref());
+        assert_eq!(code, Some(0), "{at:?}: {ours:#}");
+        assert_eq!(ours["signatures"][0]["pades_level"], "B-LT", "{ours:#}");
+    }
 
     let value = work.path().join("value-1.bin");
     let token = work.path().join("token-1.der");
