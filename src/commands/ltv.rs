@@ -212,7 +212,10 @@ pub fn extend(args: ExtendArgs) -> anyhow::Result<()> {
         out.display(),
         data.certificates.len(),
         data.crls.len(),
-        token.generation_time,
+        token
+            .generation_time
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|_| token.generation_time.to_string()),
         hex(&token.serial)
     );
     Ok(())
